@@ -1,0 +1,529 @@
+#include "daemon/state.hpp"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "mandos/fd.hpp"
+#include "mandos/log.hpp"
+#include "mandos/tls.hpp"
+
+namespace mandos::server {
+namespace {
+
+using nlohmann::json;
+using std::chrono::microseconds;
+
+constexpr std::string_view kKeyLabel = "mandos clients.json secret key v1";
+constexpr size_t kNonceSize = 12;
+constexpr size_t kTagSize = 16;
+
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                 (static_cast<unsigned char>(data[i + 1]) << 8) |
+                 static_cast<unsigned char>(data[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kBase64[(v >> shift) & 63];
+  }
+  if (i < data.size()) {
+    unsigned v = static_cast<unsigned char>(data[i]) << 16;
+    if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
+    out += kBase64[(v >> 18) & 63];
+    out += kBase64[(v >> 12) & 63];
+    out += i + 1 < data.size() ? kBase64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+Result<std::string> base64_decode_strict(std::string_view text) {
+  if (text.size() % 4 != 0) return fail("invalid base64 (length)");
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  size_t pads = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '=') {
+      if (i + 2 < text.size()) return fail("invalid base64 (padding)");
+      ++pads;
+      continue;
+    }
+    if (pads > 0) return fail("invalid base64 (data after padding)");
+    size_t value = kBase64.find(text[i]);
+    if (value == std::string_view::npos) return fail("invalid base64 character");
+    v = (v << 6) | static_cast<unsigned>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((v >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+Result<SecretBytes> derive_key(const SecretBytes& config_secret) {
+  unsigned char digest[32];
+  int rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, config_secret.data(), config_secret.size(),
+                            kKeyLabel.data(), kKeyLabel.size(), digest);
+  if (rc < 0) return tls::tls_error("HMAC-SHA256", rc);
+  SecretBytes key(digest, sizeof digest);
+  secure_wipe(digest, sizeof digest);
+  return key;
+}
+
+struct Aead {
+  gnutls_aead_cipher_hd_t handle = nullptr;
+  ~Aead() {
+    if (handle != nullptr) gnutls_aead_cipher_deinit(handle);
+  }
+};
+
+Status init_aead(Aead& aead, const SecretBytes& config_secret) {
+  auto key = derive_key(config_secret);
+  if (!key) return key.error();
+  gnutls_datum_t datum{reinterpret_cast<unsigned char*>(const_cast<char*>(key->data())),
+                       static_cast<unsigned>(key->size())};
+  int rc = gnutls_aead_cipher_init(&aead.handle, GNUTLS_CIPHER_AES_256_GCM, &datum);
+  if (rc < 0) return tls::tls_error("AES-256-GCM", rc);
+  return {};
+}
+
+json optional_time(const std::optional<WallTime>& time) {
+  return time ? json(format_rfc3339(*time)) : json(nullptr);
+}
+
+json settings_json(const ClientConfig& c) {
+  return json{{"timeout_us", c.timeout.count()},
+              {"extended_timeout_us", c.extended_timeout.count()},
+              {"interval_us", c.interval.count()},
+              {"approval_delay_us", c.approval_delay.count()},
+              {"approval_duration_us", c.approval_duration.count()},
+              {"checker", c.checker},
+              {"host", c.host},
+              {"approved_by_default", c.approved_by_default},
+              {"enabled", c.enabled},
+              {"key_id", c.key_id},
+              {"fingerprint", c.fingerprint}};
+}
+
+json client_json(const ClientData& d) {
+  return json{{"name", d.name},
+              {"key_id", d.key_id},
+              {"fingerprint", d.fingerprint},
+              {"host", d.host},
+              {"checker", d.checker},
+              {"timeout_us", d.timeout.count()},
+              {"extended_timeout_us", d.extended_timeout.count()},
+              {"interval_us", d.interval.count()},
+              {"approval_delay_us", d.approval_delay.count()},
+              {"approval_duration_us", d.approval_duration.count()},
+              {"approved_by_default", d.approved_by_default},
+              {"enabled", d.enabled},
+              {"created", format_rfc3339(d.created)},
+              {"last_enabled", optional_time(d.last_enabled)},
+              {"expires", optional_time(d.expires)},
+              {"last_checked_ok", optional_time(d.last_checked_ok)},
+              {"last_approval_request", optional_time(d.last_approval_request)},
+              {"last_checker_status", d.last_checker_status},
+              {"last_checker_signal", d.last_checker_signal}};
+}
+
+// Typed field access with errors that say where ("clients[2].enabled").
+class Reader {
+ public:
+  Reader(const json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  Result<const json*> field(const std::string& key, json::value_t type) const {
+    if (!object_.is_object()) return fail(where_ + ": expected an object");
+    auto it = object_.find(key);
+    if (it == object_.end()) return fail(where_ + "." + key + ": missing");
+    bool ok = it->type() == type ||
+              (type == json::value_t::number_integer && it->is_number_unsigned());
+    if (!ok) return fail(where_ + "." + key + ": expected " + type_name(type));
+    return &*it;
+  }
+  Status get(const std::string& key, std::string& out) const {
+    auto f = field(key, json::value_t::string);
+    if (!f) return f.error();
+    out = (*f)->get<std::string>();
+    return {};
+  }
+  Status get(const std::string& key, bool& out) const {
+    auto f = field(key, json::value_t::boolean);
+    if (!f) return f.error();
+    out = (*f)->get<bool>();
+    return {};
+  }
+  Status get(const std::string& key, microseconds& out) const {
+    std::int64_t value = 0;
+    if (auto s = get_int(key, value); !s) return s;
+    out = microseconds(value);
+    return {};
+  }
+  Status get(const std::string& key, int& out) const {
+    std::int64_t value = 0;
+    if (auto s = get_int(key, value); !s) return s;
+    if (value < -1000000 || value > 1000000) return fail(where_ + "." + key + ": out of range");
+    out = static_cast<int>(value);
+    return {};
+  }
+  Status get(const std::string& key, WallTime& out) const {
+    std::string text;
+    if (auto s = get(key, text); !s) return s;
+    auto parsed = parse_timestamp(text);
+    if (!parsed) return fail(where_ + "." + key + ": " + parsed.error().message);
+    out = *parsed;
+    return {};
+  }
+  Status get(const std::string& key, std::optional<WallTime>& out) const {
+    if (!object_.is_object()) return fail(where_ + ": expected an object");
+    auto it = object_.find(key);
+    if (it != object_.end() && it->is_null()) {
+      out.reset();
+      return {};
+    }
+    WallTime value{};
+    if (auto s = get(key, value); !s) return s;
+    out = value;
+    return {};
+  }
+
+ private:
+  Status get_int(const std::string& key, std::int64_t& out) const {
+    auto f = field(key, json::value_t::number_integer);
+    if (!f) return f.error();
+    if ((*f)->is_number_unsigned() && (*f)->get<std::uint64_t>() > INT64_MAX) {
+      return fail(where_ + "." + key + ": out of range");
+    }
+    out = (*f)->get<std::int64_t>();
+    return {};
+  }
+  static std::string type_name(json::value_t type) {
+    switch (type) {
+      case json::value_t::string: return "a string";
+      case json::value_t::boolean: return "true or false";
+      case json::value_t::number_integer: return "an integer";
+      case json::value_t::object: return "an object";
+      case json::value_t::array: return "an array";
+      case json::value_t::null:
+      case json::value_t::number_unsigned:
+      case json::value_t::number_float:
+      case json::value_t::binary:
+      case json::value_t::discarded: return "another type";
+    }
+    return "another type";
+  }
+  const json& object_;
+  std::string where_;
+};
+
+#define MANDOS_READ(reader, key, out) \
+  if (auto s_ = (reader).get(key, out); !s_) return s_.error()
+
+Result<ClientConfig> parse_settings(const json& object, const std::string& name,
+                                    const std::string& where) {
+  Reader r(object, where);
+  ClientConfig c;
+  c.name = name;
+  MANDOS_READ(r, "timeout_us", c.timeout);
+  MANDOS_READ(r, "extended_timeout_us", c.extended_timeout);
+  MANDOS_READ(r, "interval_us", c.interval);
+  MANDOS_READ(r, "approval_delay_us", c.approval_delay);
+  MANDOS_READ(r, "approval_duration_us", c.approval_duration);
+  MANDOS_READ(r, "checker", c.checker);
+  MANDOS_READ(r, "host", c.host);
+  MANDOS_READ(r, "approved_by_default", c.approved_by_default);
+  MANDOS_READ(r, "enabled", c.enabled);
+  MANDOS_READ(r, "key_id", c.key_id);
+  MANDOS_READ(r, "fingerprint", c.fingerprint);
+  return c;
+}
+
+Result<SavedClient> parse_client(const json& object, const std::string& where) {
+  Reader r(object, where);
+  SavedClient saved;
+  ClientData& d = saved.data;
+  MANDOS_READ(r, "name", d.name);
+  MANDOS_READ(r, "key_id", d.key_id);
+  MANDOS_READ(r, "fingerprint", d.fingerprint);
+  MANDOS_READ(r, "host", d.host);
+  MANDOS_READ(r, "checker", d.checker);
+  MANDOS_READ(r, "timeout_us", d.timeout);
+  MANDOS_READ(r, "extended_timeout_us", d.extended_timeout);
+  MANDOS_READ(r, "interval_us", d.interval);
+  MANDOS_READ(r, "approval_delay_us", d.approval_delay);
+  MANDOS_READ(r, "approval_duration_us", d.approval_duration);
+  MANDOS_READ(r, "approved_by_default", d.approved_by_default);
+  MANDOS_READ(r, "enabled", d.enabled);
+  MANDOS_READ(r, "created", d.created);
+  MANDOS_READ(r, "last_enabled", d.last_enabled);
+  MANDOS_READ(r, "expires", d.expires);
+  MANDOS_READ(r, "last_checked_ok", d.last_checked_ok);
+  MANDOS_READ(r, "last_approval_request", d.last_approval_request);
+  MANDOS_READ(r, "last_checker_status", d.last_checker_status);
+  MANDOS_READ(r, "last_checker_signal", d.last_checker_signal);
+  if (object.contains("secret") && !object["secret"].is_null()) {
+    Reader s(object["secret"], where + ".secret");
+    std::string algorithm, nonce, ciphertext;
+    MANDOS_READ(s, "algorithm", algorithm);
+    if (algorithm != "AES-256-GCM") {
+      return fail(where + ".secret.algorithm: unsupported \"" + algorithm + "\"");
+    }
+    MANDOS_READ(s, "nonce", nonce);
+    MANDOS_READ(s, "ciphertext", ciphertext);
+    auto n = base64_decode_strict(nonce);
+    auto c = base64_decode_strict(ciphertext);
+    if (!n || !c) return fail(where + ".secret: invalid base64");
+    saved.secret = EncryptedSecret{std::move(n).value(), std::move(c).value()};
+  }
+  return saved;
+}
+
+#undef MANDOS_READ
+
+Result<SavedState> parse_document(const json& doc, const std::string& path) {
+  if (!doc.is_object()) return fail(path + ": not a state file (expected a JSON object)");
+  if (doc.value("format", "") != kStateFormatName) {
+    return fail(path + ": not a state file (\"format\" is not \"" +
+                std::string(kStateFormatName) + "\")");
+  }
+  if (!doc.contains("version") || !doc["version"].is_number_integer() ||
+      doc["version"].get<int>() != kStateFormatVersion) {
+    return fail(path + ": unsupported state file version (this server reads version " +
+                std::to_string(kStateFormatVersion) + ")");
+  }
+  SavedState state;
+  if (!doc.contains("settings") || !doc["settings"].is_object()) {
+    return fail(path + ": settings: expected an object");
+  }
+  for (auto& [name, value] : doc["settings"].items()) {
+    auto settings = parse_settings(value, name, path + ": settings[\"" + name + "\"]");
+    if (!settings) return settings.error();
+    state.settings.emplace(name, std::move(settings).value());
+  }
+  if (!doc.contains("clients") || !doc["clients"].is_array()) {
+    return fail(path + ": clients: expected an array");
+  }
+  const json& clients = doc["clients"];
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto client = parse_client(clients[i], path + ": clients[" + std::to_string(i) + "]");
+    if (!client) return client.error();
+    state.clients.push_back(std::move(client).value());
+  }
+  return state;
+}
+
+void apply_new_settings(ClientData& d, const ClientConfig& now, const ClientConfig* then) {
+  // Rule 2: a setting changed in clients.conf since the last start wins;
+  // an unchanged one keeps the runtime value (e.g. set over D-Bus).
+  auto take = [&](auto& field, const auto& new_value, const auto& old_value) {
+    if (then == nullptr || !(new_value == old_value)) field = new_value;
+  };
+  const ClientConfig empty;
+  const ClientConfig& old = then != nullptr ? *then : empty;
+  take(d.timeout, now.timeout, old.timeout);
+  take(d.extended_timeout, now.extended_timeout, old.extended_timeout);
+  take(d.interval, now.interval, old.interval);
+  take(d.approval_delay, now.approval_delay, old.approval_delay);
+  take(d.approval_duration, now.approval_duration, old.approval_duration);
+  take(d.checker, now.checker, old.checker);
+  take(d.host, now.host, old.host);
+  take(d.approved_by_default, now.approved_by_default, old.approved_by_default);
+  take(d.enabled, now.enabled, old.enabled);
+  take(d.key_id, now.key_id, old.key_id);
+  take(d.fingerprint, now.fingerprint, old.fingerprint);
+}
+
+void expire_restored(ClientData& d, WallTime now) {
+  // Rule 3: a client whose expiry passed while the server was down stays
+  // enabled only if its last checker succeeded.
+  if (!d.enabled || !d.expires || now < *d.expires) return;
+  if (!d.last_checked_ok) {
+    log::warning("disabling client ", d.name,
+                 " - Client never performed a successful checker");
+    d.enabled = false;
+    d.expires.reset();
+  } else if (d.last_checker_status != 0) {
+    log::warning("disabling client ", d.name,
+                 " - Client last checker failed with error code ", d.last_checker_status);
+    d.enabled = false;
+    d.expires.reset();
+  } else {
+    d.expires = now + d.timeout;
+    log::debug("Last checker succeeded, keeping ", d.name, " enabled");
+  }
+}
+
+}  // namespace
+
+Result<EncryptedSecret> encrypt_secret(const SecretBytes& secret,
+                                       const SecretBytes& config_secret,
+                                       const std::string& client_name) {
+  Aead aead;
+  if (auto s = init_aead(aead, config_secret); !s) return s.error();
+  std::string nonce(kNonceSize, '\0');
+  int rc = gnutls_rnd(GNUTLS_RND_NONCE, nonce.data(), nonce.size());
+  if (rc < 0) return tls::tls_error("random nonce", rc);
+  std::string out(secret.size() + kTagSize, '\0');
+  size_t out_size = out.size();
+  rc = gnutls_aead_cipher_encrypt(aead.handle, nonce.data(), nonce.size(), client_name.data(),
+                                  client_name.size(), kTagSize, secret.data(), secret.size(),
+                                  out.data(), &out_size);
+  if (rc < 0) return tls::tls_error("AES-256-GCM encryption", rc);
+  out.resize(out_size);
+  return EncryptedSecret{std::move(nonce), std::move(out)};
+}
+
+Result<SecretBytes> decrypt_secret(const EncryptedSecret& encrypted,
+                                   const SecretBytes& config_secret,
+                                   const std::string& client_name) {
+  if (encrypted.nonce.size() != kNonceSize || encrypted.ciphertext.size() < kTagSize) {
+    return fail("malformed encrypted secret");
+  }
+  Aead aead;
+  if (auto s = init_aead(aead, config_secret); !s) return s.error();
+  std::vector<char> out(encrypted.ciphertext.size());
+  size_t out_size = out.size();
+  int rc = gnutls_aead_cipher_decrypt(aead.handle, encrypted.nonce.data(), encrypted.nonce.size(),
+                                      client_name.data(), client_name.size(), kTagSize,
+                                      encrypted.ciphertext.data(), encrypted.ciphertext.size(),
+                                      out.data(), &out_size);
+  if (rc < 0) {
+    secure_wipe(out.data(), out.size());
+    return tls::tls_error("AES-256-GCM decryption", rc);
+  }
+  SecretBytes result(out.data(), out_size);
+  secure_wipe(out.data(), out.size());
+  return result;
+}
+
+Result<std::string> serialize_state(const std::vector<const ClientData*>& clients,
+                                    const std::vector<ClientConfig>& settings,
+                                    WallTime saved_at) {
+  json doc;
+  doc["format"] = kStateFormatName;
+  doc["version"] = kStateFormatVersion;
+  doc["saved"] = format_rfc3339(saved_at);
+  json settings_object = json::object();
+  for (const ClientConfig& c : settings) settings_object[c.name] = settings_json(c);
+  doc["settings"] = std::move(settings_object);
+  json list = json::array();
+  for (const ClientData* d : clients) {
+    json entry = client_json(*d);
+    auto config = std::find_if(settings.begin(), settings.end(),
+                               [&](const ClientConfig& c) { return c.name == d->name; });
+    if (config != settings.end()) {
+      auto encrypted = encrypt_secret(d->secret, config->secret, d->name);
+      if (!encrypted) return encrypted.error();
+      entry["secret"] = json{{"algorithm", "AES-256-GCM"},
+                             {"nonce", base64_encode(encrypted->nonce)},
+                             {"ciphertext", base64_encode(encrypted->ciphertext)}};
+    } else {
+      entry["secret"] = nullptr;
+    }
+    list.push_back(std::move(entry));
+  }
+  doc["clients"] = std::move(list);
+  return doc.dump(1) + "\n";
+}
+
+Result<SavedState> parse_state(std::string_view text, const std::string& path) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Parse again with exceptions only to get the position for the message.
+    try {
+      json again = json::parse(text);
+      (void)again;
+    } catch (const json::exception& e) {
+      return fail(path + ": not valid JSON (truncated or corrupted?): " + e.what());
+    }
+    return fail(path + ": not valid JSON");
+  }
+  try {
+    return parse_document(doc, path);
+  } catch (const json::exception& e) {
+    return fail(path + ": malformed state: " + e.what());
+  }
+}
+
+Result<LoadedState> load_state_file(const std::string& path) {
+  auto text = read_file(path, kMaxStateFileBytes);
+  if (!text) {
+    if (text.error().code == ENOENT) return LoadedState{StateLoad::Missing, {}};
+    return text.error();
+  }
+  if (text->empty()) return LoadedState{StateLoad::Empty, {}};
+  auto state = parse_state(*text, path);
+  if (!state) return state.error();
+  return LoadedState{StateLoad::Loaded, std::move(state).value()};
+}
+
+ClientData client_from_config(const ClientConfig& config, WallTime now) {
+  ClientData d;
+  d.name = config.name;
+  apply_new_settings(d, config, nullptr);
+  d.secret = config.secret;
+  d.created = now;
+  if (d.enabled) d.last_enabled = now;
+  return d;
+}
+
+std::vector<ClientData> merge_state(const SavedState* saved,
+                                    const std::vector<ClientConfig>& configs, WallTime now) {
+  std::vector<ClientData> result;
+  auto config_of = [&](const std::string& name) -> const ClientConfig* {
+    for (const ClientConfig& c : configs) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  };
+  std::map<std::string, bool> restored;
+  if (saved != nullptr) {
+    for (const SavedClient& client : saved->clients) {
+      const ClientConfig* config = config_of(client.data.name);
+      if (config == nullptr || restored.count(client.data.name) != 0) {
+        log::debug("Not restoring client ", client.data.name, ": no longer in clients.conf");
+        continue;  // rule 1
+      }
+      ClientData d = client.data;
+      auto old = saved->settings.find(d.name);
+      apply_new_settings(d, *config, old == saved->settings.end() ? nullptr : &old->second);
+      expire_restored(d, now);
+      // Rule 4: the saved secret is readable only with today's config secret.
+      auto secret = client.secret.empty()
+                        ? Result<SecretBytes>(fail("no saved secret"))
+                        : decrypt_secret(client.secret, config->secret, d.name);
+      if (secret) {
+        d.secret = std::move(secret).value();
+      } else {
+        log::debug("Failed to decrypt ", d.name, " old secret");
+        d.secret = config->secret;
+      }
+      restored[d.name] = true;
+      result.push_back(std::move(d));
+    }
+  }
+  for (const ClientConfig& config : configs) {
+    if (restored.count(config.name) != 0) continue;
+    if (saved != nullptr && saved->settings.count(config.name) != 0) {
+      // Rule 6 (QUIRK kept): removed at run time, so not re-created.
+      log::warning("Client ", config.name,
+                   " was removed while the server ran and is not re-created; start once "
+                   "with --no-restore (or rename its section) to bring it back");
+      continue;
+    }
+    result.push_back(client_from_config(config, now));  // rule 5
+  }
+  return result;
+}
+
+}  // namespace mandos::server

@@ -1,0 +1,56 @@
+// Keeps STATEDIR/clients.json current: every change that must survive a
+// restart marks the state dirty, and a timer coalesces a burst of changes
+// into one atomic write (temp file + fsync + rename). flush() writes at
+// once (shutdown).
+//
+// Two tiers, because a write costs O(clients): decisions (enabled, secret,
+// settings, clients added/removed) are written within `urgent`; routine
+// checker bookkeeping (expiry, last check, status) within `routine`, so
+// many clients with frequent checkers do not rewrite the file constantly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/client_config.hpp"
+#include "daemon/registry.hpp"
+#include "daemon/scheduler.hpp"
+
+namespace mandos::server {
+
+class StateSaver final : public RegistryObserver {
+ public:
+  StateSaver(Registry& registry, Scheduler& scheduler, std::string path,
+             const std::vector<ClientConfig>& settings,
+             Micros urgent = std::chrono::milliseconds(500),
+             Micros routine = std::chrono::seconds(5));
+  ~StateSaver() override;
+  StateSaver(const StateSaver&) = delete;
+  StateSaver& operator=(const StateSaver&) = delete;
+
+  void mark_dirty(bool urgent = true);
+  // Writes now if anything changed since the last write (or `force`).
+  // Failures are logged as warnings (as the reference does) and returned.
+  Status flush(bool force = false);
+  size_t writes() const { return writes_; }
+  bool dirty() const { return dirty_; }
+
+  void client_added(const Client&) override { mark_dirty(); }
+  void client_removed(const Client&) override { mark_dirty(); }
+  void property_changed(const Client&, Property property) override;
+
+ private:
+  Registry& registry_;
+  Scheduler& scheduler_;
+  std::string path_;
+  const std::vector<ClientConfig>& settings_;
+  Micros urgent_;
+  Micros routine_;
+  TimerId timer_ = 0;
+  WallTime due_{};
+  bool dirty_ = false;
+  size_t writes_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace mandos::server
