@@ -11,7 +11,8 @@
 #include "self_test.hpp"
 
 const char* argp_program_version = "password-agent " MANDOS_VERSION;
-const char* argp_program_bug_address = "<mandos@recompile.se>";
+// No argp_program_bug_address: upstream Mandos's list is not the place for
+// reports about this implementation.
 
 int main(int argc, char** argv) {
   mandos::agent::AgentOptions options;

@@ -18,17 +18,23 @@ enum Key : int {
 };
 
 const argp_option kOptions[] = {
-    {"agent-directory", 'd', "DIRECTORY", 0, "Systemd password agent directory", 0},
-    {"helper-directory", kHelperDir, "DIRECTORY", 0, "Mandos Client password helper directory",
+    // Names, keys, argument names and groups as in the reference; the texts
+    // are our own.
+    {"agent-directory", 'd', "DIRECTORY", 0,
+     "Watch DIRECTORY for systemd's password questions", 0},
+    {"helper-directory", kHelperDir, "DIRECTORY", 0,
+     "Tell the Mandos client (in MANDOSPLUGINHELPERDIR) to take its helper programs from "
+     "DIRECTORY",
      0},
     {"plugin-helper-dir", kPluginHelperDir, nullptr, OPTION_HIDDEN | OPTION_ALIAS, nullptr, 0},
-    {"user", 'u', "USERID", 0, "User ID the Mandos Client will use as its unprivileged user", 0},
+    {"user", 'u', "USERID", 0, "Run the Mandos client with this user number (not 0) as its "
+     "real user ID", 0},
     {"userid", kUserId, nullptr, OPTION_HIDDEN | OPTION_ALIAS, nullptr, 0},
-    {"group", 'g', "GROUPID", 0, "Group ID the Mandos Client will use as its unprivileged group",
-     0},
+    {"group", 'g', "GROUPID", 0, "Run the Mandos client with this group number (not 0) as its "
+     "real group ID", 0},
     {"groupid", kGroupId, nullptr, OPTION_HIDDEN | OPTION_ALIAS, nullptr, 0},
     {"test", kTest, nullptr, 0,
-     "Skip normal operation, and only run self-tests.  See --test --help.", 10},
+     "Run the built-in self-tests instead of acting as an agent; exit 0 if all pass", 10},
     {nullptr, 0, nullptr, 0, nullptr, 0},
 };
 
@@ -85,7 +91,8 @@ error_t parse_option(int key, char* arg, argp_state* state) noexcept {
 int parse_options(int argc, char** argv, AgentOptions& options) {
   static const argp parser = {
       kOptions, parse_option, "[MANDOS_CLIENT [OPTION...]]\n--test",
-      "Mandos password agent -- runs Mandos client as a systemd password agent",
+      "password-agent -- answer systemd's disk passphrase questions with the password "
+      "that the Mandos client prints",
       nullptr, nullptr, nullptr};
   return argp_parse(&parser, argc, argv, 0, nullptr, &options);
 }

@@ -25,7 +25,8 @@
 #include "supervisor.hpp"
 
 const char* argp_program_version = "plugin-runner " MANDOS_VERSION;
-const char* argp_program_bug_address = "<mandos@recompile.se>";
+// No argp_program_bug_address: upstream Mandos's list is not the place for
+// reports about this implementation.
 
 extern char** environ;
 

@@ -29,25 +29,30 @@ enum Key : int {
   kUsage = -3,
 };
 
-// The reference's option table, in its order: argp sorts and prints it, so
-// --help and --usage only match if names, argument names, texts and groups
-// are the same.
+// Option names, keys, argument names and groups are the reference's (argp
+// orders --help by group, so the listing has the same shape); the texts are
+// our own.
 const argp_option kOptions[] = {
-    {"global-options", 'g', "OPTION[,OPTION[,...]]", 0, "Options passed to all plugins", 0},
-    {"global-env", 'G', "VAR=value", 0, "Environment variable passed to all plugins", 0},
+    {"global-options", 'g', "OPTION[,OPTION[,...]]", 0,
+     "Append these arguments to the command line of every plugin", 0},
+    {"global-env", 'G', "VAR=value", 0, "Set this environment variable for every plugin", 0},
     {"options-for", 'o', "PLUGIN:OPTION[,OPTION[,...]]", 0,
-     "Options passed only to specified plugin", 0},
-    {"env-for", 'E', "PLUGIN:ENV=value", 0, "Environment variable passed to specified plugin", 0},
-    {"disable", 'd', "PLUGIN", 0, "Disable a specific plugin", 1},
-    {"enable", 'e', "PLUGIN", 0, "Enable a specific plugin", 1},
-    {"plugin-dir", kPluginDir, "DIRECTORY", 0, "Specify a different plugin directory", 2},
-    {"config-file", kConfigFile, "FILE", 0, "Specify a different configuration file", 2},
-    {"userid", kUserId, "ID", 0, "User ID the plugins will run as", 3},
-    {"groupid", kGroupId, "ID", 0, "Group ID the plugins will run as", 3},
-    {"debug", kDebug, nullptr, 0, "Debug mode", 4},
+     "Append these arguments to the command line of PLUGIN only", 0},
+    {"env-for", 'E', "PLUGIN:ENV=value", 0, "Set this environment variable for PLUGIN only", 0},
+    {"disable", 'd', "PLUGIN", 0, "Do not start PLUGIN", 1},
+    {"enable", 'e', "PLUGIN", 0, "Start PLUGIN after all, undoing an earlier --disable", 1},
+    {"plugin-dir", kPluginDir, "DIRECTORY", 0,
+     "Look for plugins in DIRECTORY instead of the default one", 2},
+    {"config-file", kConfigFile, "FILE", 0,
+     "Read further options from FILE instead of the default one", 2},
+    {"userid", kUserId, "ID", 0, "User number that this program and its plugins switch to", 3},
+    {"groupid", kGroupId, "ID", 0, "Group number that this program and its plugins switch to", 3},
+    {"debug", kDebug, nullptr, 0, "Print progress messages on standard error", 4},
     {"plugin-helper-dir", kHelperDir, "DIRECTORY", 0,
-     "Specify a different plugin helper directory", 2},
-    // These reproduce what argp would give without ARGP_NO_HELP.
+     "Tell plugins (in MANDOSPLUGINHELPERDIR) to take their helper programs from DIRECTORY",
+     2},
+    // Spelled out because ARGP_NO_HELP is needed for the two-pass parse;
+    // the texts are argp's own for these entries.
     {"help", '?', nullptr, 0, "Give this help list", -1},
     {"usage", kUsage, nullptr, 0, "Give a short usage message", -1},
     {"version", 'V', nullptr, 0, "Print program version", -1},
@@ -206,7 +211,9 @@ int parse_arguments(const std::vector<std::string>& args, Pass pass, Settings& s
   for (auto& arg : storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  static const argp parser = {kOptions, parse_option, "", "Mandos plugin runner -- Run plugins",
+  static const argp parser = {kOptions, parse_option, "",
+                              "plugin-runner -- start all password plugins at once and "
+                              "print the password of the first one that succeeds",
                               nullptr, nullptr, nullptr};
   ParseContext context{&settings, pass};
   return argp_parse(&parser, static_cast<int>(storage.size()), argv.data(),

@@ -18,7 +18,8 @@
 #include "prompt.hpp"
 
 const char* argp_program_version = "password-prompt " MANDOS_VERSION;
-const char* argp_program_bug_address = "<mandos@recompile.se>";
+// No argp_program_bug_address: upstream Mandos's list is not the place for
+// reports about this implementation.
 
 namespace mandos::plugins {
 namespace {
@@ -46,11 +47,13 @@ struct Options {
 enum Key : int { kDebug = 128, kPrompt = 129, kUsage = -3 };
 
 const argp_option kOptions[] = {
-    {"prefix", 'p', "PREFIX", 0, "Prefix shown before the prompt", 2},
-    {"prompt", kPrompt, "PROMPT", 0, "The prompt to show", 2},
-    {"debug", kDebug, nullptr, 0, "Debug mode", 3},
-    // These reproduce what argp would give without ARGP_NO_HELP, except that
-    // the reference exits with argp's error status (64) after them.
+    // Names, keys, argument names and groups as in the reference; the texts
+    // are our own.
+    {"prefix", 'p', "PREFIX", 0, "Print PREFIX and a space in front of the question", 2},
+    {"prompt", kPrompt, "PROMPT", 0, "Ask PROMPT instead of the question naming the disk", 2},
+    {"debug", kDebug, nullptr, 0, "Print progress messages on standard error", 3},
+    // argp's own entries and texts, spelled out because the reference exits
+    // with argp's error status (64) after them.
     {"help", '?', nullptr, 0, "Give this help list", -1},
     {"usage", kUsage, nullptr, 0, "Give a short usage message", -1},
     {"version", 'V', nullptr, 0, "Print program version", -1},
@@ -173,7 +176,8 @@ int read_password(const Options& options) {
 int run(int argc, char** argv) {
   Options options;
   static const argp parser = {kOptions, parse_option, "",
-                              "Mandos password-prompt -- Read and output a password",
+                              "password-prompt -- ask for the disk passphrase on the console "
+                              "and print it",
                               nullptr, nullptr, nullptr};
   switch (const int err = argp_parse(&parser, argc, argv, ARGP_IN_ORDER | ARGP_NO_HELP, nullptr,
                                      &options)) {

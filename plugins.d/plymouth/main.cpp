@@ -22,7 +22,8 @@
 #include "plymouth_support.hpp"
 
 const char* argp_program_version = "plymouth " MANDOS_VERSION;
-const char* argp_program_bug_address = "<mandos@recompile.se>";
+// No argp_program_bug_address: upstream Mandos's list is not the place for
+// reports about this implementation.
 
 namespace mandos::plugins {
 namespace {
@@ -33,8 +34,9 @@ sigset_t original_mask;
 sigset_t wait_set;  // SIGCHLD plus the termination signals we handle
 
 const argp_option kOptions[] = {
-    {"prompt", 128, "PROMPT", 0, "The prompt to show", 0},
-    {"debug", 129, nullptr, 0, "Debug mode", 0},
+    // Names, keys and argument names as in the reference; our own texts.
+    {"prompt", 128, "PROMPT", 0, "Ask PROMPT instead of the question naming the disk", 0},
+    {"debug", 129, nullptr, 0, "Print progress messages on standard error", 0},
     {nullptr, 0, nullptr, 0, nullptr, 0},
 };
 
@@ -156,7 +158,9 @@ void kill_and_wait(pid_t pid) {
 int run(int argc, char** argv) {
   const char* prompt = nullptr;
   static const argp parser = {kOptions, parse_option, "",
-                              "Mandos plymouth -- Read and output a password", nullptr,
+                              "plymouth -- ask for the disk passphrase through the Plymouth "
+                              "boot splash and print it",
+                              nullptr,
                               nullptr, nullptr};
   switch (const int err = argp_parse(&parser, argc, argv, ARGP_IN_ORDER, nullptr, &prompt)) {
     case 0:

@@ -12,7 +12,8 @@
 # update-initramfs: the mandos-client postinst generates client keys under
 # /etc/keys/mandos and runs update-initramfs. Interop tests never use those
 # keys. update-initramfs is replaced by a no-op for the duration of the
-# install (dpkg-divert, undone afterwards) so that the install neither
+# install (dpkg-divert, undone afterwards, also if initramfs-tools itself
+# comes with this install) so that the install neither
 # rebuilds this machine's initramfs nor fails where there is no kernel.
 #
 # Usage: tests/interop/install-reference.sh [--check]
@@ -72,8 +73,10 @@ if [ ! -e "$policy" ]; then
   chmod 0755 "$policy"
   created_policy=yes
 fi
-# Only divert a real update-initramfs that nobody diverted yet.
-if [ -e "$initramfs" ] && ! dpkg-divert --list "$initramfs" | grep -q .; then
+# Divert update-initramfs unless someone else already did. This works even
+# when initramfs-tools is installed in this same run (its file then lands
+# at the diverted name and is moved back afterwards).
+if ! dpkg-divert --list "$initramfs" | grep -q .; then
   dpkg-divert --quiet --local --rename --add "$initramfs"
   diverted=yes
   printf '#!/bin/sh\n# Temporary no-op: tests/interop/install-reference.sh\nexit 0\n' \

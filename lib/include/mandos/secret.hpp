@@ -2,6 +2,7 @@
 // freed or reassigned, so secrets do not linger in freed heap memory.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -43,15 +44,26 @@ class SecretBytes {
   size_t size() const { return data_.size(); }
   bool empty() const { return data_.empty(); }
   std::string_view view() const { return {data_.data(), data_.size()}; }
+  // Grows geometrically; a reallocation copies into a fresh buffer and wipes
+  // the old one, so no stale copy of the secret is left in freed memory.
   void append(const void* data, size_t size) {
-    // Grow by copying into a fresh buffer so no stale copy is left behind.
-    std::vector<char> grown;
-    grown.reserve(data_.size() + size);
-    grown.insert(grown.end(), data_.begin(), data_.end());
-    grown.insert(grown.end(), static_cast<const char*>(data),
+    if (data_.size() + size > data_.capacity()) {
+      std::vector<char> grown;
+      grown.reserve(std::max(data_.size() + size, data_.capacity() * 2));
+      grown.insert(grown.end(), data_.begin(), data_.end());
+      clear();
+      data_ = std::move(grown);
+    }
+    data_.insert(data_.end(), static_cast<const char*>(data),
                  static_cast<const char*>(data) + size);
-    clear();
-    data_ = std::move(grown);
+  }
+  void append(std::string_view bytes) { append(bytes.data(), bytes.size()); }
+  // Drops the first count bytes (e.g. a consumed frame), wiping the tail
+  // that the move leaves behind.
+  void erase_front(size_t count) {
+    count = std::min(count, data_.size());
+    data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(count));
+    secure_wipe(data_.data() + data_.size(), count);
   }
   void clear() {
     secure_wipe(data_.data(), data_.capacity());

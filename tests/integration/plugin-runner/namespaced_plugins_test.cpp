@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -257,7 +258,18 @@ TEST_F(Plymouth, RestartsPlymouthdWithDefaultArgumentsWhenItsPidIsUnknown) {
       << log();
 }
 
-TEST(PlymouthInterface, PrintsTheReferenceHelp) {
+// The reference's options (plugins.md §3) with their short forms.
+TEST(PlymouthInterface, ListsExactlyTheReferenceOptionsInItsHelp) {
+  const std::map<std::string, std::string> reference = {
+      {"--prompt", ""}, {"--debug", ""}, {"--help", "-?"}, {"--usage", ""}, {"--version", "-V"},
+  };
+  auto result = run({kPlymouth, "--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(options_in_help(result.out), reference) << result.out;
+}
+
+// Our own wording, recorded in golden/ (see golden/README).
+TEST(PlymouthInterface, PrintsHelpAndUsageAsRecordedInTheGoldenFiles) {
   for (const char* kind : {"help", "usage"}) {
     auto result = run({kPlymouth, std::string("--") + kind});
     EXPECT_EQ(result.exit_code, 0);

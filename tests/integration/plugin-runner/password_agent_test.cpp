@@ -20,6 +20,7 @@
 
 #include <cstring>
 #include <set>
+#include <map>
 #include <string>
 
 #include "mandos/test/support.hpp"
@@ -300,7 +301,31 @@ TEST(PasswordAgentInterface, RefusesUserOrGroupZeroAsAUsageError) {
   }
 }
 
-TEST(PasswordAgentInterface, PrintsTheReferenceHelpAndVersion) {
+// The reference's options (plugins.md §4) with their short forms; the
+// aliases --plugin-helper-dir, --userid and --groupid are hidden.
+TEST(PasswordAgentInterface, ListsExactlyTheReferenceOptionsInItsHelp) {
+  const std::map<std::string, std::string> reference = {
+      {"--agent-directory", "-d"}, {"--helper-directory", ""}, {"--user", "-u"},
+      {"--group", "-g"},           {"--test", ""},             {"--help", "-?"},
+      {"--usage", ""},             {"--version", "-V"},
+  };
+  auto result = run({kAgent, "--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(options_in_help(result.out), reference) << result.out;
+}
+
+TEST(PasswordAgentInterface, AcceptsTheHiddenAliasesOfPluginRunner) {
+  // argp acts on options in order: a refused alias would end the run with 64
+  // before --usage is reached.
+  auto result = run({kAgent, "--plugin-helper-dir=/nonexistent", "--userid=1000",
+                     "--groupid=1000", "--usage"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  auto refused = run({kAgent, "--userid=0", "--usage"});
+  EXPECT_EQ(refused.exit_code, 64);
+}
+
+// Our own wording, recorded in golden/ (see golden/README).
+TEST(PasswordAgentInterface, PrintsHelpAndUsageAsRecordedInTheGoldenFilesAndItsVersion) {
   for (const char* kind : {"help", "usage"}) {
     auto result = run({kAgent, std::string("--") + kind});
     EXPECT_EQ(result.exit_code, 0);

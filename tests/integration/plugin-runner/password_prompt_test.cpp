@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -132,7 +133,19 @@ TEST(PasswordPrompt, StepsAsideSilentlyWhilePlymouthdRuns) {
   fake.stop(SIGKILL);
 }
 
-TEST(PasswordPromptInterface, PrintsTheReferenceHelpAndExits64) {
+// The reference's options (plugins.md §1) with their short forms.
+TEST(PasswordPromptInterface, ListsExactlyTheReferenceOptionsInItsHelp) {
+  const std::map<std::string, std::string> reference = {
+      {"--prefix", "-p"}, {"--prompt", ""}, {"--debug", ""},
+      {"--help", "-?"},   {"--usage", ""},  {"--version", "-V"},
+  };
+  auto result = run({kPrompt, "--help"});
+  EXPECT_EQ(options_in_help(result.out), reference) << result.out;
+}
+
+// Our own wording, recorded in golden/ (see golden/README); like the
+// reference, help, usage and version exit with 64.
+TEST(PasswordPromptInterface, PrintsHelpAndUsageAsRecordedInTheGoldenFilesAndExits64) {
   for (const char* kind : {"help", "usage"}) {
     auto result = run({kPrompt, std::string("--") + kind});
     EXPECT_EQ(result.exit_code, 64);

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -44,6 +45,20 @@ std::optional<std::string> stat_tail(pid_t pid) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> options_in_help(const std::string& help) {
+  // argp starts each option's line with "  -E, --env-for" or
+  // "      --debug"; wrapped descriptions are indented further.
+  static const std::regex kEntry(R"(^ {2}(?:(-[^ ,]), | {4})(--[a-z0-9][a-z0-9-]*))");
+  std::map<std::string, std::string> options;
+  std::istringstream lines(help);
+  std::string line;
+  std::smatch match;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, match, kEntry)) options[match[2].str()] = match[1].str();
+  }
+  return options;
+}
 
 std::optional<char> process_state(pid_t pid) {
   auto tail = stat_tail(pid);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ inline std::string golden(const std::string& name) {
   return std::string(MANDOS_SOURCE_DIR) + "/tests/integration/plugin-runner/golden/" + name;
 }
 #endif
+
+// ---- --help listings -------------------------------------------------------
+
+// The options an argp --help listing shows, as "--long" -> "-s" (or "" when
+// the option has no short form). Hidden options are not listed by argp.
+std::map<std::string, std::string> options_in_help(const std::string& help);
 
 // ---- /proc -----------------------------------------------------------------
 
