@@ -14,14 +14,19 @@
 #include <optional>
 #include <random>
 
+#include "daemon/checker_launcher.hpp"
 #include "daemon/client_config.hpp"
 #include "daemon/glib_loop.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/registry.hpp"
+#include "daemon/registry_timers.hpp"
 #include "daemon/state.hpp"
 #include "daemon/state_saver.hpp"
 #include "daemon/worker_pool.hpp"
 #include "daemon/zeroconf.hpp"
+#include "dbus/bus_connection.hpp"
+#include "dbus/paths.hpp"
+#include "dbus/service.hpp"
 #include "mandos/log.hpp"
 #include "mandos/privileges.hpp"
 
@@ -127,12 +132,24 @@ RandomDelay make_random() {
   };
 }
 
+// Step 7 of server.md §11: the system bus and both names. Failing that,
+// the server runs on without D-Bus, as the reference does.
+std::unique_ptr<dbus::BusConnection> connect_bus() {
+  auto opened = dbus::BusConnection::open(
+      {std::string(dbus::kServerInterface), std::string(dbus::kLegacyServerInterface)});
+  if (!opened) {
+    log::error("Disabling D-Bus: ", opened.error().message);
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
 // Everything after the privilege drop and daemonising.
 int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, UniqueFd& listener,
           UniqueFd& pid_file) {
-  if (settings.use_dbus) {
-    log::info("The D-Bus API is not available in this build; running without it");
-  }
+  std::unique_ptr<dbus::BusConnection> bus;
+  if (settings.use_dbus) bus = connect_bus();
+  const bool use_dbus = bus != nullptr;
   if (auto st = read_secret_files(configs); !st) return fatal(st.error().message);
   const std::string state_path = settings.statedir + "/clients.json";
   std::string state_error;
@@ -141,16 +158,31 @@ int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, Un
 
   LoopControl control;
   control.loop = g_main_loop_new(nullptr, FALSE);
-  GlibScheduler scheduler;
-  GlibCheckerLauncher launcher(CheckerStdio{false, settings.foreground && !settings.debug});
+  // One timer source for every client timer, checkers spawned off the loop
+  // (both scale to thousands of clients; see their headers).
+  HeapScheduler scheduler;
+  SpawningCheckerLauncher launcher(CheckerStdio{false, settings.foreground && !settings.debug});
   RegistryOptions registry_options;
-  registry_options.record_approval_requests = settings.use_dbus;
-  registry_options.expand_object_path = settings.use_dbus;
+  registry_options.record_approval_requests = use_dbus;
+  registry_options.expand_object_path = use_dbus;
   Registry registry(scheduler, launcher, make_random(), registry_options);
   StateSaver saver(registry, scheduler, state_path, configs);
-  for (ClientData& data : merge_state(saved ? &*saved : nullptr, configs, scheduler.now())) {
-    registry.add_client(std::move(data));
+  std::vector<ClientData> clients =
+      merge_state(saved ? &*saved : nullptr, configs, scheduler.now());
+  // D-Bus objects: exported (InterfacesAdded, ClientAdded) as clients are added.
+  std::unique_ptr<dbus::Service> api;
+  if (bus) {
+    std::vector<std::string> names;
+    for (const ClientData& data : clients) names.push_back(data.name);
+    if (auto st = dbus::check_client_paths(names); !st) return fatal(st.error().message);
+    api = std::make_unique<dbus::Service>(registry, *bus);
+    auto handler = [&api](const dbus::IncomingCall& call) {
+      if (api) api->handle(call);
+    };
+    if (auto st = bus->start(handler); !st) return fatal("D-Bus: " + st.error().message);
   }
+  for (ClientData& data : clients) registry.add_client(std::move(data));
+  clients.clear();
   saved.reset();
   saver.mark_dirty();
   write_pid_file(pid_file);
@@ -164,7 +196,8 @@ int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, Un
   WorkerPoolOptions pool_options;
   pool_options.program = find_worker_program();
   if (pool_options.program.empty()) {
-    return fatal("Cannot find mandos-tls-worker next to this program or at " MANDOS_WORKER_PATH);
+    return fatal("Cannot find mandos-tls-worker next to this program, in ../lib/mandos "
+                 "(or ../lib/<multiarch>/mandos) from it, or at " MANDOS_WORKER_PATH);
   }
   pool_options.args = worker_arguments(settings);
   pool_options.count = default_worker_count();
@@ -182,9 +215,12 @@ int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, Un
   }
   if (control.exit_code == 0) g_main_loop_run(control.loop);
 
-  // Shutdown: no new answers, state saved, then every timer and checker stopped.
+  // Shutdown: no new answers, state saved, client objects removed (with
+  // their signals sent), then every timer and checker stopped.
   pool.stop();
   (void)saver.flush(/*force=*/true);
+  if (api) api->remove_all();
+  if (bus) bus->stop();
   registry.shutdown();
   zeroconf.reset();
   g_main_loop_unref(control.loop);

@@ -1,7 +1,8 @@
 // The main process from start-up to exit, in the order of server.md §11:
 // settings and logging, clients.conf (as root), the listening socket, the
-// PID file, the privilege drop, daemonising, secfiles, state restore,
-// workers, checkers, Zeroconf, then the GLib main loop until a signal.
+// PID file, the privilege drop, daemonising, the D-Bus names, secfiles,
+// state restore, D-Bus objects, workers, checkers, Zeroconf, then the GLib
+// main loop until a signal.
 #pragma once
 
 #include <string>

@@ -3,9 +3,17 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "mandos/fd.hpp"
 #include "mandos/log.hpp"
@@ -46,8 +54,17 @@ std::string base64_encode(std::string_view data) {
 }
 
 Result<std::string> base64_decode_strict(std::string_view text) {
+  static constexpr auto kValue = [] {
+    std::array<signed char, 256> table{};
+    table.fill(-1);
+    for (size_t i = 0; i < kBase64.size(); ++i) {
+      table[static_cast<unsigned char>(kBase64[i])] = static_cast<signed char>(i);
+    }
+    return table;
+  }();
   if (text.size() % 4 != 0) return fail("invalid base64 (length)");
   std::string out;
+  out.reserve(text.size() / 4 * 3);
   unsigned v = 0;
   int bits = 0;
   size_t pads = 0;
@@ -58,8 +75,8 @@ Result<std::string> base64_decode_strict(std::string_view text) {
       continue;
     }
     if (pads > 0) return fail("invalid base64 (data after padding)");
-    size_t value = kBase64.find(text[i]);
-    if (value == std::string_view::npos) return fail("invalid base64 character");
+    const int value = kValue[static_cast<unsigned char>(text[i])];
+    if (value < 0) return fail("invalid base64 character");
     v = (v << 6) | static_cast<unsigned>(value);
     bits += 6;
     if (bits >= 8) {
@@ -68,6 +85,34 @@ Result<std::string> base64_decode_strict(std::string_view text) {
     }
   }
   return out;
+}
+
+// The whole file in one allocation of its size (a large state is tens of MB;
+// growing a string by chunks copies it over and over).
+Result<std::string> read_state_text(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return fail(path + ": " + std::strerror(errno), errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + std::strerror(errno), errno);
+  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file", EINVAL);
+  if (static_cast<size_t>(st.st_size) > kMaxStateFileBytes) {
+    return fail(path + ": larger than " + std::to_string(kMaxStateFileBytes) + " bytes", EFBIG);
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t got = ::read(fd.get(), text.data() + done, text.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return fail(path + ": read: " + std::strerror(errno), errno);
+    if (got == 0) break;  // shrank meanwhile: parse what is there
+    done += static_cast<size_t>(got);
+  }
+  text.resize(done);
+  // Grew meanwhile: the rest, within the limit.
+  auto rest = read_all(fd.get(), kMaxStateFileBytes - done);
+  if (!rest) return fail(path + ": " + rest.error().message, rest.error().code);
+  text += *rest;
+  return text;
 }
 
 Result<SecretBytes> derive_key(const SecretBytes& config_secret) {
@@ -135,6 +180,26 @@ json client_json(const ClientData& d) {
               {"last_approval_request", optional_time(d.last_approval_request)},
               {"last_checker_status", d.last_checker_status},
               {"last_checker_signal", d.last_checker_signal}};
+}
+
+// JSON text of `value`. Strings that are not UTF-8 (clients.conf bytes) get
+// U+FFFD instead of failing the whole write; on restore such a setting then
+// differs from clients.conf, so clients.conf wins (merge rule 2).
+std::string dump_json(const json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// Appends value.dump(1) as it reads `depth` levels deep in an indent-1 dump.
+void append_nested(std::string& out, const json& value, int depth) {
+  const std::string text = dump_json(value, 1);
+  size_t from = 0;
+  for (size_t newline = text.find('\n'); newline != std::string::npos;
+       newline = text.find('\n', from)) {
+    out.append(text, from, newline + 1 - from);
+    out.append(static_cast<size_t>(depth), ' ');
+    from = newline + 1;
+  }
+  out.append(text, from, std::string::npos);
 }
 
 // Typed field access with errors that say where ("clients[2].enabled").
@@ -409,31 +474,54 @@ Result<SecretBytes> decrypt_secret(const EncryptedSecret& encrypted,
 Result<std::string> serialize_state(const std::vector<const ClientData*>& clients,
                                     const std::vector<ClientConfig>& settings,
                                     WallTime saved_at) {
-  json doc;
-  doc["format"] = kStateFormatName;
-  doc["version"] = kStateFormatVersion;
-  doc["saved"] = format_rfc3339(saved_at);
-  json settings_object = json::object();
-  for (const ClientConfig& c : settings) settings_object[c.name] = settings_json(c);
-  doc["settings"] = std::move(settings_object);
-  json list = json::array();
-  for (const ClientData* d : clients) {
-    json entry = client_json(*d);
-    auto config = std::find_if(settings.begin(), settings.end(),
-                               [&](const ClientConfig& c) { return c.name == d->name; });
-    if (config != settings.end()) {
-      auto encrypted = encrypt_secret(d->secret, config->secret, d->name);
-      if (!encrypted) return encrypted.error();
-      entry["secret"] = json{{"algorithm", "AES-256-GCM"},
-                             {"nonce", base64_encode(encrypted->nonce)},
-                             {"ciphertext", base64_encode(encrypted->ciphertext)}};
-    } else {
-      entry["secret"] = nullptr;
+  // Streamed one client at a time, the text json::dump(1) would give for the
+  // whole document: a DOM of every client at once costs several times the
+  // file's size in small allocations, and the heap keeps that peak.
+  std::unordered_map<std::string_view, const ClientConfig*> config_of;
+  config_of.reserve(settings.size());
+  for (const ClientConfig& c : settings) config_of.emplace(c.name, &c);
+  std::vector<const ClientConfig*> by_name;  // a JSON object's key order
+  by_name.reserve(config_of.size());
+  for (const auto& [name, config] : config_of) by_name.push_back(config);
+  std::sort(by_name.begin(), by_name.end(),
+            [](const ClientConfig* a, const ClientConfig* b) { return a->name < b->name; });
+  std::string out;
+  out.reserve(clients.size() * 2048 + settings.size() * 512 + 256);
+  try {
+    out += "{\n \"clients\": ";
+    if (clients.empty()) out += "[]";
+    for (size_t i = 0; i < clients.size(); ++i) {
+      const ClientData& d = *clients[i];
+      json entry = client_json(d);
+      auto config = config_of.find(d.name);
+      if (config != config_of.end()) {
+        auto encrypted = encrypt_secret(d.secret, config->second->secret, d.name);
+        if (!encrypted) return encrypted.error();
+        entry["secret"] = json{{"algorithm", "AES-256-GCM"},
+                               {"nonce", base64_encode(encrypted->nonce)},
+                               {"ciphertext", base64_encode(encrypted->ciphertext)}};
+      } else {
+        entry["secret"] = nullptr;
+      }
+      out += i == 0 ? "[\n  " : ",\n  ";
+      append_nested(out, entry, 2);
     }
-    list.push_back(std::move(entry));
+    if (!clients.empty()) out += "\n ]";
+    out += ",\n \"format\": " + dump_json(json(kStateFormatName));
+    out += ",\n \"saved\": " + dump_json(json(format_rfc3339(saved_at)));
+    out += ",\n \"settings\": ";
+    if (by_name.empty()) out += "{}";
+    for (size_t i = 0; i < by_name.size(); ++i) {
+      out += i == 0 ? "{\n  " : ",\n  ";
+      out += dump_json(json(by_name[i]->name)) + ": ";
+      append_nested(out, settings_json(*by_name[i]), 2);
+    }
+    if (!by_name.empty()) out += "\n }";
+    out += ",\n \"version\": " + std::to_string(kStateFormatVersion) + "\n}\n";
+  } catch (const json::exception& e) {
+    return fail(std::string("cannot serialize the state: ") + e.what());
   }
-  doc["clients"] = std::move(list);
-  return doc.dump(1) + "\n";
+  return out;
 }
 
 Result<SavedState> parse_state(std::string_view text, const std::string& path) {
@@ -456,13 +544,18 @@ Result<SavedState> parse_state(std::string_view text, const std::string& path) {
 }
 
 Result<LoadedState> load_state_file(const std::string& path) {
-  auto text = read_file(path, kMaxStateFileBytes);
+  auto text = read_state_text(path);
   if (!text) {
     if (text.error().code == ENOENT) return LoadedState{StateLoad::Missing, {}};
     return text.error();
   }
   if (text->empty()) return LoadedState{StateLoad::Empty, {}};
   auto state = parse_state(*text, path);
+  text->clear();
+  text->shrink_to_fit();
+  // The parse tree of a large state was many small allocations: give the
+  // freed pages back rather than carry that peak for the server's life.
+  ::malloc_trim(0);
   if (!state) return state.error();
   return LoadedState{StateLoad::Loaded, std::move(state).value()};
 }
@@ -480,13 +573,15 @@ ClientData client_from_config(const ClientConfig& config, WallTime now) {
 std::vector<ClientData> merge_state(const SavedState* saved,
                                     const std::vector<ClientConfig>& configs, WallTime now) {
   std::vector<ClientData> result;
+  result.reserve(configs.size());
+  std::unordered_map<std::string_view, const ClientConfig*> by_name;
+  by_name.reserve(configs.size());
+  for (const ClientConfig& c : configs) by_name.emplace(c.name, &c);
   auto config_of = [&](const std::string& name) -> const ClientConfig* {
-    for (const ClientConfig& c : configs) {
-      if (c.name == name) return &c;
-    }
-    return nullptr;
+    auto found = by_name.find(name);
+    return found == by_name.end() ? nullptr : found->second;
   };
-  std::map<std::string, bool> restored;
+  std::unordered_map<std::string, bool> restored;
   if (saved != nullptr) {
     for (const SavedClient& client : saved->clients) {
       const ClientConfig* config = config_of(client.data.name);

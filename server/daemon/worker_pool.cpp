@@ -13,13 +13,18 @@
 #include <climits>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "mandos/child.hpp"
 #include "mandos/log.hpp"
 
 #ifndef MANDOS_WORKER_PATH
 #define MANDOS_WORKER_PATH "/usr/lib/mandos/mandos-tls-worker"
+#endif
+#ifndef MANDOS_LIBRARY_ARCHITECTURE
+#define MANDOS_LIBRARY_ARCHITECTURE ""
 #endif
 
 namespace mandos::server {
@@ -42,17 +47,32 @@ struct WorkerPool::Worker {
 };
 
 std::string find_worker_program() {
+  std::vector<std::string> candidates;
   char self[PATH_MAX];
   ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (length > 0) {
-    std::string path(self, static_cast<size_t>(length));
-    auto slash = path.rfind('/');
+    std::string dir(self, static_cast<size_t>(length));
+    auto slash = dir.rfind('/');
     if (slash != std::string::npos) {
-      std::string beside = path.substr(0, slash + 1) + "mandos-tls-worker";
-      if (::access(beside.c_str(), X_OK) == 0) return beside;
+      dir.erase(slash + 1);
+      // The build tree; then sbin/../lib[/ARCH]/mandos, so that programs
+      // built for one prefix still find each other installed under another
+      // (Debian's /usr/lib/<multiarch>/mandos, or /usr/local/lib/mandos).
+      candidates.push_back(dir + "mandos-tls-worker");
+      auto installed = [&](const char* relative) {
+        return std::filesystem::path(dir + relative).lexically_normal().string();
+      };
+      if (*MANDOS_LIBRARY_ARCHITECTURE != '\0') {
+        candidates.push_back(
+            installed("../lib/" MANDOS_LIBRARY_ARCHITECTURE "/mandos/mandos-tls-worker"));
+      }
+      candidates.push_back(installed("../lib/mandos/mandos-tls-worker"));
     }
   }
-  if (::access(MANDOS_WORKER_PATH, X_OK) == 0) return MANDOS_WORKER_PATH;
+  candidates.push_back(MANDOS_WORKER_PATH);
+  for (const std::string& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
   return {};
 }
 

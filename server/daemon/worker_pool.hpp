@@ -32,8 +32,10 @@ struct WorkerPoolOptions {
   size_t max_pending_output = size_t{64} << 20;
 };
 
-// Where mandos-tls-worker is: next to our own executable, else the
-// compile-time MANDOS_WORKER_PATH. Empty if neither is executable.
+// Where mandos-tls-worker is: next to our own executable (build tree), else
+// at ../lib/<multiarch>/mandos or ../lib/mandos from it (installed, whatever
+// prefix the build was configured for), else the compile-time
+// MANDOS_WORKER_PATH. Empty if none is executable.
 std::string find_worker_program();
 
 // Number of workers by default: online CPUs, at least 2.

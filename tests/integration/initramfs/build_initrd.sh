@@ -65,6 +65,7 @@ outer() {
             fail "staging install of $area failed (see stage.log)"
     done
     multiarch_libdir >"$WORK/libdir"
+    staged_libexec_dir >"$WORK/libexec"
 
     # 2. + 3. in private namespaces.
     unshare --mount --net --propagation private "$0" --inner "$BUILD" "$WORK" ||
@@ -77,6 +78,15 @@ outer() {
         mv "$WORK/tree" "$WORK/tree-all" && mv "$WORK/tree-all/main" "$WORK/tree"
     fi
     echo "ok" >"$WORK/status"
+}
+
+# Where the staging install put plugin-runner: MANDOS_LIBEXECDIR follows the
+# configured prefix (lib/<multiarch>/mandos only when configured for /usr).
+staged_libexec_dir() {
+    local runner
+    runner=$(find "$WORK/stage" -type f -name plugin-runner -path '*/mandos/*' | head -n 1)
+    [ -n "$runner" ] || fail "the staging install has no plugin-runner (see stage.log)"
+    dirname "${runner#"$WORK/stage"}"
 }
 
 mount_overlay() {

@@ -23,13 +23,13 @@ constexpr gid_t kTestGid = 4712;
 std::string work(const std::string &name) {
   return image_work_dir() + "/" + name;
 }
-// The staged MANDOS_LIBEXECDIR (e.g.
-// WORK/stage/usr/lib/x86_64-linux-gnu/mandos).
+// The staged MANDOS_LIBEXECDIR (e.g. WORK/stage/usr/lib/x86_64-linux-gnu/mandos
+// or WORK/stage/usr/lib/mandos, depending on the configured prefix).
 std::string staged_libexec(const std::string &relative) {
-  std::string libdir = test::read_file(work("libdir"));
-  while (!libdir.empty() && libdir.back() == '\n')
-    libdir.pop_back();
-  return work("stage") + libdir + "/mandos/" + relative;
+  std::string libexec = test::read_file(work("libexec"));
+  while (!libexec.empty() && libexec.back() == '\n')
+    libexec.pop_back();
+  return work("stage") + libexec + "/" + relative;
 }
 
 class InitrdImage : public ::testing::Test {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,17 @@ std::vector<std::string> env(std::vector<std::string> vars) {
 bool plymouth_pid_file_exists() { return ::access("/run/plymouth/pid", F_OK) == 0; }
 
 struct PromptCase {
+  std::string name;  // the case's test name suffix
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string expected;
 };
+
+// Readable test names (and no raw bytes of the struct in ctest's output).
+std::string case_name(const ::testing::TestParamInfo<PromptCase>& info) {
+  return info.param.name;
+}
+void PrintTo(const PromptCase& c, std::ostream* os) { *os << c.name; }
 
 class PasswordPromptText : public ::testing::TestWithParam<PromptCase> {};
 
@@ -54,21 +62,25 @@ TEST_P(PasswordPromptText, ShowsThePromptAndPrintsThePasswordWithoutNewline) {
 INSTANTIATE_TEST_SUITE_P(
     Combinations, PasswordPromptText,
     ::testing::Values(
-        PromptCase{{}, {}, "Enter passphrase to unlock the disk: "},
-        PromptCase{{}, {"CRYPTTAB_NAME=root"}, "Unlocking the disk (root)\nEnter passphrase: "},
-        PromptCase{{}, {"CRYPTTAB_SOURCE=/dev/sda2"},
+        PromptCase{"Plain", {}, {}, "Enter passphrase to unlock the disk: "},
+        PromptCase{"CrypttabName", {}, {"CRYPTTAB_NAME=root"},
+                   "Unlocking the disk (root)\nEnter passphrase: "},
+        PromptCase{"CrypttabSource", {}, {"CRYPTTAB_SOURCE=/dev/sda2"},
                    "Unlocking the disk /dev/sda2\nEnter passphrase: "},
-        PromptCase{{},
+        PromptCase{"CrypttabSourceAndName", {},
                    {"CRYPTTAB_SOURCE=/dev/sda2", "CRYPTTAB_NAME=root"},
                    "Unlocking the disk /dev/sda2 (root)\nEnter passphrase: "},
-        PromptCase{{},
+        PromptCase{"OldStyleVariables", {},
                    {"cryptsource=/dev/old", "crypttarget=oldname"},
                    "Unlocking the disk /dev/old (oldname)\nEnter passphrase: "},
-        PromptCase{{},
+        PromptCase{"NewSourceWinsOverOldStyle", {},
                    {"CRYPTTAB_SOURCE=/dev/new", "cryptsource=/dev/old", "crypttarget=oldname"},
                    "Unlocking the disk /dev/new (oldname)\nEnter passphrase: "},
-        PromptCase{{"--prefix=Mandos:"}, {}, "Mandos: Enter passphrase to unlock the disk: "},
-        PromptCase{{"-p", "P", "--prompt=Say it"}, {"CRYPTTAB_NAME=root"}, "P Say it: "}));
+        PromptCase{"Prefix", {"--prefix=Mandos:"}, {},
+                   "Mandos: Enter passphrase to unlock the disk: "},
+        PromptCase{"PrefixAndPromptOptions", {"-p", "P", "--prompt=Say it"},
+                   {"CRYPTTAB_NAME=root"}, "P Say it: "}),
+    case_name);
 
 TEST(PasswordPrompt, PrintsAnEmptyPasswordForAnEmptyLine) {
   if (plymouth_pid_file_exists()) GTEST_SKIP() << "plymouth runs on this machine";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fakes.hpp"
 #include "mandos/test/support.hpp"
 
@@ -77,6 +79,35 @@ TEST(StateFile, RoundTripKeepsEveryAttribute) {
   EXPECT_TRUE(r.secret.empty());  // only in encrypted form
   ASSERT_EQ(state.settings.count("foo"), 1u);
   EXPECT_TRUE(state.settings.at("foo").same_settings(config));
+}
+
+TEST(StateFile, TextIsTheCanonicalIndentedJsonOfTheDocument) {
+  // Streamed client by client, the text must still be exactly what one
+  // json::dump(1) of the whole document gives (docs/state-format.md).
+  ClientConfig a = config_for("b-second"), b = config_for("a-first", "other");
+  ClientData da = runtime_for(a, kNow), db = runtime_for(b, kNow), orphan = runtime_for(a, kNow);
+  orphan.name = "removed";  // no settings entry: saved without a secret
+  for (auto clients : {std::vector<const ClientData*>{&da, &db, &orphan},
+                       std::vector<const ClientData*>{}}) {
+    auto text = serialize_state(clients, {a, b}, kNow);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(*text, nlohmann::json::parse(*text).dump(1) + "\n");
+  }
+  auto empty = serialize_state({}, {}, kNow);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(*empty, nlohmann::json::parse(*empty).dump(1) + "\n");
+  EXPECT_NE(empty->find("\"settings\": {}"), std::string::npos) << *empty;
+}
+
+TEST(StateFile, HostThatIsNotUtf8IsSavedWithAReplacementCharacter) {
+  ClientConfig config = config_for("foo");
+  config.host = "caf\xe9";
+  ClientData d = runtime_for(config, kNow);
+  auto text = serialize_state({&d}, {config}, kNow);
+  ASSERT_TRUE(text) << text.error().message;
+  SavedState state = round_trip({&d}, {config}, kNow);
+  ASSERT_EQ(state.clients.size(), 1u);
+  EXPECT_EQ(state.clients[0].data.host, "caf\xef\xbf\xbd");
 }
 
 TEST(StateFile, SecretIsNotStoredInTheClear) {
