@@ -5,9 +5,10 @@
 // thousands of clients (10,000 clients at the default 2-minute interval start
 // 83 checkers a second):
 // * fork() copies the page tables of the whole main process: about 1.7 ms of
-//   CPU per checker with 50 MB resident. posix_spawn() runs the child on the
-//   parent's memory until exec (vfork semantics): about 0.3-0.5 ms.
-// * With vfork semantics the caller waits until the child has exec'd, which
+//   CPU per checker with 50 MB resident. vfork() runs the child on the
+//   parent's memory until exec (posix_spawn() too, but it maps and unmaps a
+//   stack per child; vfork cut this thread's CPU by about a third).
+// * With vfork the caller waits until the child has exec'd, which
 //   on a loaded machine is tens of milliseconds: in the main loop that
 //   stalled every connection. So one thread does the spawning; the main loop
 //   only queues a command and later gets the pid.
@@ -66,7 +67,7 @@ class SpawningCheckerLauncher final : public CheckerLauncher {
   struct Spawned {
     int id;
     pid_t pid;
-    int error;  // errno of posix_spawn, 0 on success
+    int error;  // errno of vfork, or of exec in the child; 0 on success
   };
 
   void spawn_loop();

@@ -66,7 +66,9 @@ Value Value::signature_value(std::string v) {
 }
 Value Value::bytes(SecretBytes v) {
   Value r(Kind::Array);
-  r.element_signature_ = "y";
+  // assign(1, 'y'), not = "y": GCC 12 -O2 reports a false -Wrestrict for
+  // the latter (GCC bug 105329).
+  r.element_signature_.assign(1, 'y');
   r.bytes_ = std::move(v);
   return r;
 }
@@ -104,14 +106,17 @@ Value Value::variant(Value inner) {
 
 std::string Value::signature() const {
   switch (kind_) {
-    case Kind::Array: return "a" + element_signature_;
+    case Kind::Array: return std::string(1, 'a').append(element_signature_);
     case Kind::Struct: {
       std::string s = "(";
       for (const Value& f : children_) s += f.signature();
       return s + ")";
     }
     case Kind::DictEntry:
-      return "{" + children_.at(0).signature() + children_.at(1).signature() + "}";
+      return std::string(1, '{')
+          .append(children_.at(0).signature())
+          .append(children_.at(1).signature())
+          .append(1, '}');
     case Kind::Byte:
     case Kind::Boolean:
     case Kind::Int16:

@@ -89,8 +89,10 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
-    ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
+    # Below the ephemeral range (32768-60999 by default), where the load
+    # generator's closed connections linger; no socket of any state on it.
+    port=$((10000 + RANDOM % 20000))
+    ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return; }
   done
 }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
