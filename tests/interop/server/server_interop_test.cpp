@@ -1,6 +1,7 @@
 // Our mandos server against Debian's mandos-client 1.8.16 (label interop):
-// keys and clients.conf sections are made by Debian's mandos-keygen, and a
-// clients.conf written for the Python server must load unchanged.
+// keys and clients.conf sections are made by Debian's mandos-keygen (one
+// test makes them with ours and also runs our client), and a clients.conf
+// written for the Python server must load unchanged.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -152,7 +153,12 @@ class ServerInterop : public ::testing::Test {
 
   // Debian's client with `keys`, given up on (SIGKILL) after `limit`.
   RunResult run_reference_client(const Keys& keys, std::chrono::seconds limit) {
-    return run({kReferenceClient, "--connect=::1:" + std::to_string(port), "--interface=none",
+    return run_client(kReferenceClient, keys, limit);
+  }
+
+  // `program` (Debian's mandos-client or ours) with `keys`.
+  RunResult run_client(const std::string& program, const Keys& keys, std::chrono::seconds limit) {
+    return run({program, "--connect=::1:" + std::to_string(port), "--interface=none",
                 "--pubkey=" + keys.dir + "/pubkey.txt", "--seckey=" + keys.dir + "/seckey.txt",
                 "--tls-pubkey=" + keys.dir + "/tls-pubkey.pem",
                 "--tls-privkey=" + keys.dir + "/tls-privkey.pem", "--retry=1",
@@ -182,6 +188,33 @@ TEST_F(ServerInterop, DebiansClientGetsTheExactSecretFromOurServer) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, kPassword);
   EXPECT_TRUE(server->wait_for_stderr("Sending secret to client.example", 5s));
+}
+
+// The keygen round trip with our own tools: keys and clients.conf section
+// made by our mandos-keygen, served by our server, decrypted by Debian's
+// client and by ours alike.
+TEST_F(ServerInterop, OurKeygensKeysAndSectionServeDebiansClientAndOurs) {
+  Keys ours{dir.file("our-keys"), ""};
+  ASSERT_EQ(::mkdir(ours.dir.c_str(), 0755), 0);
+  auto made = run({MANDOS_KEYGEN, "--dir", ours.dir, "--name", "ours.example"},
+                  limited(std::chrono::minutes(3)));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  for (const char* file : {"pubkey.txt", "seckey.txt", "tls-pubkey.pem", "tls-privkey.pem"}) {
+    ASSERT_EQ(::chmod((ours.dir + "/" + file).c_str(), 0644), 0) << file;
+  }
+  write_file(dir.file("passfile"), kPassword, 0600);
+  auto section = run({MANDOS_KEYGEN, "--dir", ours.dir, "--name", "ours.example", "--passfile",
+                      dir.file("passfile"), "--no-ssh"},
+                     limited(std::chrono::minutes(2)));
+  ASSERT_EQ(section.exit_code, 0) << section.err;
+  write_file(dir.file("conf/clients.conf"), section.out);
+  start_server();
+  auto debians = run_client(kReferenceClient, ours, 60s);
+  EXPECT_EQ(debians.exit_code, 0) << debians.err;
+  EXPECT_EQ(debians.out, kPassword);
+  auto our_client = run_client(MANDOS_CLIENT, ours, 60s);
+  EXPECT_EQ(our_client.exit_code, 0) << our_client.err;
+  EXPECT_EQ(our_client.out, kPassword);
 }
 
 TEST_F(ServerInterop, AnUnknownKeyGetsNothing) {
