@@ -4,28 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <regex>
 #include <stdexcept>
 
 namespace mandos::ctl::test_env {
 namespace {
 
 using namespace std::chrono_literals;
-
-const char* kBusConfigHead = R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=@SOCKET@</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-)";
 
 const char* kRootOnlyPolicy = R"(  <policy context="default">
     <deny send_destination="se.recompile.Mandos"/>
@@ -42,27 +26,19 @@ std::vector<std::string> base_environment(const std::string& bus_address) {
 
 }  // namespace
 
-PrivateBus::PrivateBus(const std::string& dir, Policy policy) {
-  const std::string socket = dir + "/system_bus_socket";
-  std::string config =
-      std::regex_replace(std::string(kBusConfigHead), std::regex("@SOCKET@"), socket);
-  if (policy == Policy::kRootOnly) config += kRootOnlyPolicy;
-  config += "</busconfig>\n";
-  const std::string config_path = dir + "/dbus.conf";
-  test::write_file(config_path, config, 0644);
-  daemon_ = std::make_unique<test::BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/dbus-daemon", "--nofork", "--nopidfile",
-                               "--config-file=" + config_path},
-      dir);
-  if (!test::wait_until([&] { return ::access(socket.c_str(), F_OK) == 0; }, 10s)) {
-    throw std::runtime_error("dbus-daemon did not start: " + daemon_->stderr_text());
+test::PrivateSystemBusOptions bus_options(PrivateBus::Policy policy) {
+  test::PrivateSystemBusOptions options;
+  switch (policy) {
+    case PrivateBus::Policy::kOpen:
+      break;
+    case PrivateBus::Policy::kRootOnly:
+      options.extra_policy = kRootOnlyPolicy;
+      break;
   }
-  address_ = "unix:path=" + socket;
+  return options;
 }
 
-PrivateBus::~PrivateBus() {
-  if (daemon_) daemon_->stop(SIGTERM, 5s);
-}
+PrivateBus::PrivateBus(const std::string& dir, Policy policy) : bus_(dir, bus_options(policy)) {}
 
 std::string sample_clients_conf() {
   return "[DEFAULT]\n"

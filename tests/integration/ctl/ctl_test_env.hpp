@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mandos/privileges.hpp"
+#include "mandos/test/private_bus.hpp"
 #include "mandos/test/support.hpp"
 
 namespace mandos::ctl::test_env {
@@ -25,14 +26,10 @@ class PrivateBus {
     kRootOnly,  // like Debian's mandos.conf: only root may call se.recompile.Mandos
   };
   PrivateBus(const std::string& dir, Policy policy);  // throws on failure
-  ~PrivateBus();
-  PrivateBus(const PrivateBus&) = delete;
-  PrivateBus& operator=(const PrivateBus&) = delete;
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return bus_.address(); }
 
  private:
-  std::string address_;
-  std::unique_ptr<test::BackgroundProcess> daemon_;
+  test::PrivateSystemBus bus_;
 };
 
 // Three clients with fake keys (enough for listing), checkers that never

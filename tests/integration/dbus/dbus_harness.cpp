@@ -11,52 +11,15 @@
 namespace mandos::test::dbus {
 namespace {
 
-const char* kBusConfig = R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=@SOCKET@</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-)";
-
-// The defaults of Debian's /usr/share/dbus-1/system.conf, then the policy
-// under test.
-const char* kStrictBusConfig = R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=@SOCKET@</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <include>@POLICY@</include>
-</busconfig>
-)";
+PrivateSystemBusOptions bus_options(const std::string& policy_file) {
+  PrivateSystemBusOptions options;
+  options.allow_eavesdrop = true;
+  if (!policy_file.empty()) {
+    options.default_policy = BusDefaultPolicy::kDebianSystem;
+    options.include_file = policy_file;
+  }
+  return options;
+}
 
 RunOptions limited(std::chrono::milliseconds timeout) {
   RunOptions options;
@@ -73,36 +36,21 @@ bool tools_available() {
   return true;
 }
 
-PrivateBus::PrivateBus(const std::string& dir, const std::string& policy_file) : dir_(dir) {
-  const std::string socket = dir + "/system_bus_socket";
-  std::string config = policy_file.empty() ? kBusConfig : kStrictBusConfig;
-  config.replace(config.find("@SOCKET@"), 8, socket);
-  if (!policy_file.empty()) config.replace(config.find("@POLICY@"), 8, policy_file);
-  write_file(dir + "/bus.conf", config);
-  address_ = "unix:path=" + socket;
-  daemon_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/dbus-daemon", "--nofork", "--nopidfile",
-                               "--config-file=" + dir + "/bus.conf"},
-      dir);
-  const bool up = wait_until([&] { return ::access(socket.c_str(), F_OK) == 0; }, 10s);
-  if (!up) throw std::runtime_error("dbus-daemon did not start: " + daemon_->stderr_text());
+PrivateBus::PrivateBus(const std::string& dir, const std::string& policy_file)
+    : bus_(dir, bus_options(policy_file)) {
   // The socket must be reachable by the server after it drops root.
-  ::chmod(socket.c_str(), 0666);
-}
-
-PrivateBus::~PrivateBus() {
-  if (daemon_) (void)daemon_->stop(SIGTERM, 5s);
+  ::chmod(bus_.socket_path().c_str(), 0666);
 }
 
 RunResult PrivateBus::busctl(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {"/usr/bin/busctl", "--address=" + address_};
+  std::vector<std::string> argv = {"/usr/bin/busctl", "--address=" + address()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, limited(30s));
 }
 
 RunResult PrivateBus::gdbus(const std::string& command,
                             const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {"/usr/bin/gdbus", command, "--address", address_};
+  std::vector<std::string> argv = {"/usr/bin/gdbus", command, "--address", address()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, limited(30s));
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mandos/test/private_bus.hpp"
 #include "mandos/test/support.hpp"
 #include "test_client.hpp"
 
@@ -27,13 +28,10 @@ bool tools_available();
 class PrivateBus {
  public:
   explicit PrivateBus(const std::string& dir, const std::string& policy_file = "");
-  ~PrivateBus();
-  PrivateBus(const PrivateBus&) = delete;
-  PrivateBus& operator=(const PrivateBus&) = delete;
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return bus_.address(); }
   // "DBUS_SYSTEM_BUS_ADDRESS=..." for programs that use the system bus.
-  std::string env() const { return "DBUS_SYSTEM_BUS_ADDRESS=" + address_; }
+  std::string env() const { return bus_.environment_entry(); }
 
   // busctl --address=ADDRESS ARGS...
   RunResult busctl(const std::vector<std::string>& args) const;
@@ -42,9 +40,7 @@ class PrivateBus {
   bool name_has_owner(const std::string& name) const;
 
  private:
-  std::string dir_;
-  std::string address_;
-  std::unique_ptr<BackgroundProcess> daemon_;
+  PrivateSystemBus bus_;
 };
 
 // `busctl monitor` on the bus: every signal sent by anyone but the bus

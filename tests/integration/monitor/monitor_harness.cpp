@@ -1,9 +1,5 @@
 #include "monitor_harness.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <regex>
 #include <stdexcept>
 
 namespace mandos::monitor::harness {
@@ -12,22 +8,6 @@ namespace {
 void check(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
-
-const char* kBusConfig = R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=@SOCKET@</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-)";
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -57,24 +37,6 @@ std::string quoted(const std::string& text) {
 }
 
 }  // namespace
-
-PrivateBus::PrivateBus(const std::string& dir) {
-  const std::string socket = dir + "/system_bus_socket";
-  const std::string config = dir + "/dbus.conf";
-  test::write_file(config,
-                   std::regex_replace(std::string(kBusConfig), std::regex("@SOCKET@"), socket));
-  daemon_ = std::make_unique<test::BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/dbus-daemon", "--nofork", "--nopidfile",
-                               "--config-file=" + config},
-      dir);
-  check(test::wait_until([&] { return ::access(socket.c_str(), F_OK) == 0; }, 10s),
-        "dbus-daemon did not start: " + daemon_->stderr_text());
-  address_ = "unix:path=" + socket;
-}
-
-PrivateBus::~PrivateBus() {
-  if (daemon_) daemon_->stop(SIGTERM, 5s);
-}
 
 TmuxSession::TmuxSession(const std::string& dir, const std::vector<std::string>& environment,
                          const std::string& shell_command, int cols, int rows)

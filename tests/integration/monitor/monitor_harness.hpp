@@ -8,10 +8,10 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "mandos/test/private_bus.hpp"
 #include "mandos/test/support.hpp"
 
 namespace mandos::monitor::harness {
@@ -22,17 +22,13 @@ using namespace std::chrono_literals;
 // everything, listening on a socket in `dir`.
 class PrivateBus {
  public:
-  explicit PrivateBus(const std::string& dir);  // throws std::runtime_error
-  ~PrivateBus();
-  PrivateBus(const PrivateBus&) = delete;
-  PrivateBus& operator=(const PrivateBus&) = delete;
+  explicit PrivateBus(const std::string& dir) : bus_(dir) {}  // throws std::runtime_error
   // For DBUS_SYSTEM_BUS_ADDRESS.
-  const std::string& address() const { return address_; }
-  std::string environment() const { return "DBUS_SYSTEM_BUS_ADDRESS=" + address_; }
+  const std::string& address() const { return bus_.address(); }
+  std::string environment() const { return bus_.environment_entry(); }
 
  private:
-  std::string address_;
-  std::unique_ptr<test::BackgroundProcess> daemon_;
+  test::PrivateSystemBus bus_;
 };
 
 // One program in a detached tmux session on a tmux server of its own

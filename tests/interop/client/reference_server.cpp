@@ -27,22 +27,6 @@ test::RunResult run_checked(const std::vector<std::string>& argv, const std::str
   return result;
 }
 
-const char* kDbusConfig = R"(<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=@SOCKET@</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-)";
-
 }  // namespace
 
 std::string ensure_reference_installed() {
@@ -93,20 +77,11 @@ ReferenceServer::ReferenceServer(const std::string& secret) {
   check(::chown(state.c_str(), server_user.uid, server_user.gid) == 0, "chown state dir");
 
   // Phase 2: a private system bus, then the server.
-  std::string socket = dir_.file("system_bus_socket");
-  std::string config = std::regex_replace(std::string(kDbusConfig), std::regex("@SOCKET@"),
-                                          socket);
-  test::write_file(dir_.file("dbus.conf"), config, 0644);
-  dbus_ = std::make_unique<test::BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/dbus-daemon", "--nofork", "--nopidfile",
-                               "--config-file=" + dir_.file("dbus.conf")},
-      dir_.path());
-  check(test::wait_until([&] { return ::access(socket.c_str(), F_OK) == 0; }, 10s),
-        "dbus-daemon did not start: " + dbus_->stderr_text());
+  dbus_ = std::make_unique<test::PrivateSystemBus>(dir_.path());
 
   port_ = test::free_tcp_port();
   test::RunOptions options;
-  options.env_add = {"DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + socket, "TMPDIR=" + dir_.path()};
+  options.env_add = {dbus_->environment_entry(), "TMPDIR=" + dir_.path()};
   server_ = std::make_unique<test::BackgroundProcess>(
       std::vector<std::string>{"/usr/sbin/mandos", "--configdir", conf, "--statedir", state,
                                "--no-dbus", "--no-zeroconf", "--foreground", "--debuglevel",
@@ -117,8 +92,8 @@ ReferenceServer::ReferenceServer(const std::string& secret) {
 }
 
 ReferenceServer::~ReferenceServer() {
+  // The server before its bus, which dbus_ stops after this body.
   if (server_) server_->stop(SIGTERM, 10s);
-  if (dbus_) dbus_->stop(SIGTERM, 5s);
 }
 
 KeySet ReferenceServer::make_unknown_keys() { return make_keys("stranger"); }

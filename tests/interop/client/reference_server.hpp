@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "mandos/test/private_bus.hpp"
 #include "mandos/test/support.hpp"
 
 namespace mandos::client::interop {
@@ -46,7 +47,7 @@ class ReferenceServer {
   test::TempDir dir_{"mandos-interop"};
   KeySet keys_;
   int port_ = 0;
-  std::unique_ptr<test::BackgroundProcess> dbus_;
+  std::unique_ptr<test::PrivateSystemBus> dbus_;
   std::unique_ptr<test::BackgroundProcess> server_;
 };
 
