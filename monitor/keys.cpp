@@ -82,33 +82,6 @@ Command command_for(const KeyPress& key) {
   return client_for(key.character);
 }
 
-bool is_client_command(Command command) {
-  switch (command) {
-    case Command::Enable:
-    case Command::Disable:
-    case Command::Approve:
-    case Command::Deny:
-    case Command::Remove:
-    case Command::StartChecker:
-    case Command::StopChecker:
-    case Command::CheckedOk: return true;
-    case Command::None:
-    case Command::Quit:
-    case Command::Redraw:
-    case Command::Help:
-    case Command::ToggleLog:
-    case Command::SwitchPane:
-    case Command::ToggleWrap:
-    case Command::ToggleVerbose:
-    case Command::Up:
-    case Command::Down:
-    case Command::PageUp:
-    case Command::PageDown:
-    case Command::Resize: return false;
-  }
-  return false;
-}
-
 bool send_client_command(Command command, const std::string& path, ClientBus& bus) {
   switch (command) {
     case Command::Enable: bus.set_enabled(path, true); return true;

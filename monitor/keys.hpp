@@ -42,7 +42,6 @@ enum class Command {
 };
 
 [[nodiscard]] Command command_for(const KeyPress& key);
-[[nodiscard]] bool is_client_command(Command command);
 
 // The calls the monitor makes; fire-and-forget, as the reference's are.
 class ClientBus {
