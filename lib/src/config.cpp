@@ -23,7 +23,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
+#include <utility>
 
 #include "mandos/fd.hpp"
 #include "mandos/secret.hpp"
@@ -36,24 +38,48 @@ namespace mandos::config {
 namespace {
 
 struct Option {
-  std::string key;    // lowercased
-  std::string value;  // raw (uninterpolated), continuation lines joined
-  size_t line = 0;    // 0: built-in default
+  std::string key;         // lowercased
+  std::string_view value;  // raw (uninterpolated), continuation lines joined;
+                           // it lies in IniData::text or IniData::builtins
+  size_t line = 0;         // 0: built-in default
 };
 
+// Lets unordered_map<std::string, ...> be searched with a string_view.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <class T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
 struct Section {
+  // From this many options on, lookups go through `index`; below, a scan
+  // of a few short keys is cheaper than hashing (and clients.conf has
+  // thousands of small sections).
+  static constexpr size_t kIndexFrom = 16;
+
   std::string name;
   size_t line = 0;
   std::vector<Option> options;
-  std::unordered_map<std::string, size_t> index;  // key -> options[i]
+  StringMap<size_t> index;  // key -> options[i], once there are enough
 
-  const Option* find(const std::string& key) const {
+  const Option* find(std::string_view key) const {
+    if (index.empty()) {
+      for (const Option& option : options) {
+        if (option.key == key) return &option;
+      }
+      return nullptr;
+    }
     auto it = index.find(key);
     return it == index.end() ? nullptr : &options[it->second];
   }
   Option& add(std::string key, size_t line_number) {
-    index.emplace(key, options.size());
     options.push_back(Option{std::move(key), {}, line_number});
+    if (options.size() == kIndexFrom) {
+      for (size_t i = 0; i < options.size(); ++i) index.emplace(options[i].key, i);
+    } else if (options.size() > kIndexFrom) {
+      index.emplace(options.back().key, options.size() - 1);
+    }
     return options.back();
   }
 };
@@ -64,31 +90,30 @@ namespace internal {
 
 struct IniData {
   std::string filename;
-  Section defaults;               // built-ins, then the file's [DEFAULT]
-  std::vector<Section> sections;  // file order
+  // The file's text. Option values are views into it: continuation lines
+  // are joined in place, since a joined value is never longer than its lines.
+  std::string text;
+  std::deque<std::string> builtins;  // values of the built-in defaults
+  Section defaults;                  // built-ins, then the file's [DEFAULT]
+  std::vector<Section> sections;     // file order
   std::vector<std::string> names;
-  std::unordered_map<std::string, size_t> section_index;
+  StringMap<size_t> section_index;
 
   IniData() = default;
   IniData(const IniData&) = delete;
   IniData& operator=(const IniData&) = delete;
   ~IniData() {
     // clients.conf holds every client's secret: do not leave it in freed memory.
-    auto wipe = [](Section& section) {
-      for (Option& option : section.options) {
-        secure_wipe(option.value.data(), option.value.capacity());
-      }
-    };
-    wipe(defaults);
-    for (Section& section : sections) wipe(section);
+    secure_wipe(text.data(), text.capacity());
+    for (std::string& value : builtins) secure_wipe(value.data(), value.capacity());
   }
 
   // nullptr for DEFAULT and unknown sections: only defaults apply there.
   const Section* section(std::string_view name) const {
-    auto it = section_index.find(std::string(name));
+    auto it = section_index.find(name);
     return it == section_index.end() ? nullptr : &sections[it->second];
   }
-  const Option* lookup(const Section* section, const std::string& key) const {
+  const Option* lookup(const Section* section, std::string_view key) const {
     if (section != nullptr) {
       if (const Option* option = section->find(key)) return option;
     }
@@ -155,6 +180,11 @@ size_t find_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+// Python's str.isspace() for ASCII.
+bool is_ascii_space(unsigned char c) {
+  return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+}
+
 // Byte length of the character at text[pos] if Python's str.isspace() is true
 // for it, else 0. Assumes valid UTF-8.
 size_t space_length(std::string_view text, size_t pos) {
@@ -162,7 +192,7 @@ size_t space_length(std::string_view text, size_t pos) {
     return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u;
   };
   unsigned char c = byte(pos);
-  if (c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)) return 1;
+  if (is_ascii_space(c)) return 1;
   if (c == 0xC2 && (byte(pos + 1) == 0x85 || byte(pos + 1) == 0xA0)) return 2;
   if (c == 0xE1 && byte(pos + 1) == 0x9A && byte(pos + 2) == 0x80) return 3;  // U+1680
   if (c == 0xE3 && byte(pos + 1) == 0x80 && byte(pos + 2) == 0x80) return 3;  // U+3000
@@ -187,6 +217,13 @@ struct Stripped {
   size_t indent = 0;      // leading whitespace, in characters
 };
 
+// Start of the last character of text (non-empty, valid UTF-8).
+size_t last_char_start(std::string_view text) {
+  size_t pos = text.size() - 1;
+  while (pos > 0 && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) --pos;
+  return pos;
+}
+
 Stripped strip(std::string_view line) {
   Stripped result;
   size_t pos = 0;
@@ -196,14 +233,20 @@ Stripped strip(std::string_view line) {
     pos += space;
     ++result.indent;
   }
-  size_t begin = pos;
-  size_t end = pos;
-  while (pos < line.size()) {
-    size_t space = space_length(line, pos);
-    pos += space != 0 ? space : char_length(line, pos);
-    if (space == 0) end = pos;
+  // Trailing whitespace, from the end: most lines end in an ASCII letter.
+  size_t end = line.size();
+  while (end > pos) {
+    const unsigned char last = static_cast<unsigned char>(line[end - 1]);
+    if (last < 0x80) {
+      if (!is_ascii_space(last)) break;
+      --end;
+      continue;
+    }
+    const size_t start = last_char_start(line.substr(0, end));
+    if (start < pos || space_length(line.substr(0, end), start) != end - start) break;
+    end = start;
   }
-  result.text = line.substr(begin, end - begin);
+  result.text = line.substr(pos, end - pos);
   return result;
 }
 
@@ -267,15 +310,14 @@ namespace {
 
 class Parser {
  public:
-  Parser(IniData& data, std::string_view text) : data_(data), text_(text) {}
+  explicit Parser(IniData& data) : data_(data), text_(data.text) {}
 
   Status run() {
     if (auto status = check_encoding(); !status) return status;
     size_t pos = 0;
     size_t line_number = 0;
     while (pos < text_.size()) {
-      size_t eol = text_.find_first_of("\r\n", pos);
-      if (eol == std::string_view::npos) eol = text_.size();
+      const size_t eol = end_of_line(pos);
       ++line_number;
       if (auto status = line(text_.substr(pos, eol - pos), line_number); !status) return status;
       // Universal newlines, as Python's open(): LF, CRLF or a lone CR.
@@ -289,6 +331,13 @@ class Parser {
   }
 
  private:
+  // Where the line starting at `pos` ends (a CR or LF, or the end). A plain
+  // loop: find_first_of("\r\n") calls memchr once per character.
+  size_t end_of_line(size_t pos) const {
+    while (pos < text_.size() && text_[pos] != '\n' && text_[pos] != '\r') ++pos;
+    return pos;
+  }
+
   static constexpr long kNoSection = -2;
   static constexpr long kDefaults = -1;
 
@@ -386,10 +435,8 @@ class Parser {
     }
     finish_value();
     Section& section = current_section();
-    Option* option = nullptr;
-    auto found = section.index.find(key);
-    if (found != section.index.end()) {
-      option = &section.options[found->second];
+    Option* option = const_cast<Option*>(section.find(key));
+    if (option != nullptr) {
       if (option->line != 0) {  // set earlier in this file, not a built-in
         return error(number, "duplicate option '" + key + "' in section [" +
                                  (section_ == kDefaults ? std::string(kDefaultSection)
@@ -422,21 +469,25 @@ class Parser {
   }
 
   // Joins the current option's lines with LF, dropping trailing blank lines
-  // (configparser: '\n'.join(lines).rstrip()). One allocation, so no partial
-  // copies of a secret are left in freed memory.
+  // (configparser: '\n'.join(lines).rstrip()). In place, from where the
+  // first piece starts: every later piece begins at least one line break
+  // further on than the joined text has reached, so nothing unread is
+  // overwritten, and no copy of a secret is made.
   void finish_value() {
     if (option_ == nullptr) return;
     while (!pieces_.empty() && pieces_.back().empty()) pieces_.pop_back();
-    size_t size = 0;
-    for (std::string_view piece : pieces_) size += piece.size() + 1;
-    secure_wipe(option_->value.data(), option_->value.capacity());
-    std::string joined;
-    joined.reserve(size);
-    for (size_t i = 0; i < pieces_.size(); ++i) {
-      if (i != 0) joined += '\n';
-      joined.append(pieces_[i]);
+    if (pieces_.size() <= 1) {
+      option_->value = pieces_.empty() ? std::string_view() : pieces_.front();
+    } else {
+      char* const begin = data_.text.data() + (pieces_.front().data() - text_.data());
+      char* out = begin;
+      for (size_t i = 0; i < pieces_.size(); ++i) {
+        if (i != 0) *out++ = '\n';
+        if (!pieces_[i].empty()) std::memmove(out, pieces_[i].data(), pieces_[i].size());
+        out += pieces_[i].size();
+      }
+      option_->value = std::string_view(begin, static_cast<size_t>(out - begin));
     }
-    option_->value = std::move(joined);
     pieces_.clear();
     option_ = nullptr;
   }
@@ -561,7 +612,7 @@ class Interpolator {
   std::vector<const Option*> chain_;
 };
 
-// Reads a whole file into one buffer that is wiped when the caller is done.
+// A buffer wiped when it goes (a file being read may hold secrets).
 struct FileBytes {
   std::string bytes;
   FileBytes() = default;
@@ -570,27 +621,27 @@ struct FileBytes {
   ~FileBytes() { secure_wipe(bytes.data(), bytes.capacity()); }
 };
 
-Status read_whole_file(const std::string& path, FileBytes& out) {
+Status read_whole_file(const std::string& path, std::string& out) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return fail(path + ": cannot open: " + std::strerror(errno), errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + std::strerror(errno), errno);
   size_t capacity = static_cast<size_t>(st.st_size > 0 ? st.st_size : 0) + 4096;
   if (capacity > kMaxFileBytes + 1) capacity = kMaxFileBytes + 1;
-  out.bytes.resize(capacity);
+  out.resize(capacity);
   size_t used = 0;
   for (;;) {
-    if (used == out.bytes.size()) {
+    if (used == out.size()) {
       if (used > kMaxFileBytes) {
         return fail(path + ": larger than " + std::to_string(kMaxFileBytes) + " bytes", EFBIG);
       }
       // The file grew while being read: move to a bigger buffer, wipe the old.
       FileBytes bigger;
       bigger.bytes.resize(std::min(used * 2, kMaxFileBytes + 1));
-      std::memcpy(bigger.bytes.data(), out.bytes.data(), used);
-      std::swap(out.bytes, bigger.bytes);
+      std::memcpy(bigger.bytes.data(), out.data(), used);
+      std::swap(out, bigger.bytes);
     }
-    ssize_t got = ::read(fd.get(), out.bytes.data() + used, out.bytes.size() - used);
+    ssize_t got = ::read(fd.get(), out.data() + used, out.size() - used);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return fail(path + ": cannot read: " + std::strerror(errno), errno);
     if (got == 0) break;
@@ -599,7 +650,7 @@ Status read_whole_file(const std::string& path, FileBytes& out) {
   if (used > kMaxFileBytes) {
     return fail(path + ": larger than " + std::to_string(kMaxFileBytes) + " bytes", EFBIG);
   }
-  out.bytes.resize(used);
+  out.resize(used);
   return {};
 }
 
@@ -617,6 +668,11 @@ Result<IniFile> IniFile::parse(std::string_view text, std::string filename,
                                const Defaults& defaults) {
   auto data = std::make_unique<IniData>();
   data->filename = std::move(filename);
+  data->text = std::string(text);
+  return parse_owned(std::move(data), defaults);
+}
+
+Result<IniFile> IniFile::parse_owned(std::unique_ptr<IniData> data, const Defaults& defaults) {
   data->defaults.name = std::string(kDefaultSection);
   for (const auto& [key, value] : defaults) {
     std::string lowered = lower_key(key);
@@ -624,21 +680,22 @@ Result<IniFile> IniFile::parse(std::string_view text, std::string filename,
       return fail("built-in defaults for " + data->filename + ": duplicate option '" + lowered +
                   "'");
     }
-    data->defaults.add(std::move(lowered), 0).value = value;
+    data->defaults.add(std::move(lowered), 0).value = data->builtins.emplace_back(value);
   }
-  Parser parser(*data, text);
+  Parser parser(*data);
   if (auto status = parser.run(); !status) return status.error();
   return IniFile(std::move(data));
 }
 
 Result<IniFile> IniFile::load(const std::string& path, const Defaults& defaults,
                               bool missing_is_empty) {
-  FileBytes file;
-  if (auto status = read_whole_file(path, file); !status) {
+  auto data = std::make_unique<IniData>();
+  data->filename = path;
+  if (auto status = read_whole_file(path, data->text); !status) {
     if (status.error().code == ENOENT && missing_is_empty) return parse("", path, defaults);
     return status.error();
   }
-  return parse(file.bytes, path, defaults);
+  return parse_owned(std::move(data), defaults);
 }
 
 const std::string& IniFile::filename() const { return data_->filename; }
@@ -668,7 +725,7 @@ std::vector<std::string> IniFile::options(std::string_view section) const {
 std::optional<std::string> IniFile::raw(std::string_view section, std::string_view key) const {
   const Option* option = data_->lookup(data_->section(section), lower_key(key));
   if (option == nullptr) return std::nullopt;
-  return option->value;
+  return std::string(option->value);
 }
 
 Result<std::optional<std::string>> IniFile::get(std::string_view section,

@@ -1,6 +1,5 @@
 #include "daemon/client_config.hpp"
 
-#include <malloc.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cstring>
 
 #include "common/ipc.hpp"
+#include "daemon/base64.hpp"
 #include "mandos/duration.hpp"
 #include "mandos/fd.hpp"
 #include "mandos/keyid.hpp"
@@ -19,49 +19,85 @@ namespace {
 
 using config::IniFile;
 
-// "FILE:LINE: in section [S], option 'K': " as lib config writes it.
-std::string where(const IniFile& ini, const std::string& section, std::string_view key) {
-  return ini.location(section, key) + ": in section [" + section + "], option '" +
-         std::string(key) + "': ";
-}
+// One section's options, interpolated once (configparser's items(): the
+// reference server calls it on every client, so any bad option there is
+// fatal). Values are wiped when done: the secret is among them.
+class SectionOptions {
+ public:
+  static Result<SectionOptions> read(const IniFile& ini, const std::string& section) {
+    auto items = ini.items(section);
+    if (!items) return items.error();
+    return SectionOptions(ini, section, std::move(items).value());
+  }
+  SectionOptions(SectionOptions&&) = default;
+  SectionOptions(const SectionOptions&) = delete;
+  SectionOptions& operator=(const SectionOptions&) = delete;
+  SectionOptions& operator=(SectionOptions&&) = delete;
+  ~SectionOptions() {
+    for (auto& item : items_) secure_wipe(item.second.data(), item.second.capacity());
+  }
 
-Result<std::string> get_string(const IniFile& ini, const std::string& section,
-                               std::string_view key) {
-  auto value = ini.get(section, key);
-  if (!value) return value.error();
-  if (!value->has_value()) return std::string();
-  return std::move(**value);
-}
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  // The value, or "" when unset.
+  const std::string& get(std::string_view key) const {
+    static const std::string kUnset;
+    const std::string* value = find(key);
+    return value != nullptr ? *value : kUnset;
+  }
+  // "FILE:LINE: in section [S], option 'K': " as lib config writes it.
+  std::string where(std::string_view key) const {
+    return ini_.location(section_, key) + ": in section [" + section_ + "], option '" +
+           std::string(key) + "': ";
+  }
 
-Status parse_duration_option(const IniFile& ini, const std::string& section,
-                             std::string_view key, std::chrono::microseconds& out) {
-  auto text = get_string(ini, section, key);
-  if (!text) return text.error();
-  auto parsed = parse_duration(*text);
-  if (!parsed) return fail(where(ini, section, key) + parsed.error().message);
+ private:
+  SectionOptions(const IniFile& ini, const std::string& section,
+                 std::vector<std::pair<std::string, std::string>> items)
+      : ini_(ini), section_(section), items_(std::move(items)) {}
+
+  // A handful of options per section: a scan beats hashing.
+  const std::string* find(std::string_view key) const {
+    for (const auto& [name, value] : items_) {
+      if (name == key) return &value;
+    }
+    return nullptr;
+  }
+
+  const IniFile& ini_;
+  const std::string& section_;
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+Status parse_duration_option(const SectionOptions& options, std::string_view key,
+                             std::chrono::microseconds& out) {
+  auto parsed = parse_duration(options.get(key));
+  if (!parsed) return fail(options.where(key) + parsed.error().message);
   out = *parsed;
   return {};
 }
 
-Status parse_secret(const IniFile& ini, const std::string& section, ClientConfig& client) {
-  if (ini.has_option(section, "secret")) {
-    auto text = get_string(ini, section, "secret");
-    if (!text) return text.error();
-    auto decoded = decode_python_base64(*text);
-    secure_wipe(text->data(), text->size());
-    if (!decoded) return fail(where(ini, section, "secret") + decoded.error().message);
+Status parse_bool_option(const SectionOptions& options, std::string_view key, bool& out) {
+  if (!options.has(key)) return {};  // keeps the default
+  auto parsed = config::parse_bool(options.get(key));
+  if (!parsed) return fail(options.where(key) + parsed.error().message);
+  out = *parsed;
+  return {};
+}
+
+Status parse_secret(const SectionOptions& options, const IniFile& ini,
+                    const std::string& section, ClientConfig& client) {
+  if (options.has("secret")) {
+    auto decoded = decode_python_base64(options.get("secret"));
+    if (!decoded) return fail(options.where("secret") + decoded.error().message);
     if (decoded->size() > ipc::kMaxSecretSize) {
-      return fail(where(ini, section, "secret") + "secret is " +
-                  std::to_string(decoded->size()) + " bytes; at most " +
-                  std::to_string(ipc::kMaxSecretSize) + " are supported");
+      return fail(options.where("secret") + "secret is " + std::to_string(decoded->size()) +
+                  " bytes; at most " + std::to_string(ipc::kMaxSecretSize) + " are supported");
     }
     client.secret = std::move(decoded).value();
     return {};
   }
-  if (ini.has_option(section, "secfile")) {
-    auto path = get_string(ini, section, "secfile");
-    if (!path) return path.error();
-    client.secfile = std::move(path).value();  // expanded when read
+  if (options.has("secfile")) {
+    client.secfile = options.get("secfile");  // expanded when read
     client.secfile_origin = ini.location(section, "secfile");
     return {};
   }
@@ -70,29 +106,19 @@ Status parse_secret(const IniFile& ini, const std::string& section, ClientConfig
 }
 
 Result<ClientConfig> parse_client(const IniFile& ini, const std::string& section) {
-  // Like the reference's items(): every option must interpolate, even unused ones.
-  auto items = ini.items(section);
-  if (!items) return items.error();
-  for (auto& item : *items) secure_wipe(item.second.data(), item.second.size());
-
+  auto options = SectionOptions::read(ini, section);
+  if (!options) return options.error();
   ClientConfig client;
   client.name = section;
-  auto host = get_string(ini, section, "host");
-  if (!host) return host.error();
-  client.host = std::move(host).value();
+  client.host = options->get("host");
   for (auto [key, out] : {std::pair{"approved_by_default", &client.approved_by_default},
                           std::pair{"enabled", &client.enabled}}) {
-    auto value = ini.get_bool(section, key, true);
-    if (!value) return value.error();
-    *out = *value;
+    *out = true;
+    if (auto status = parse_bool_option(*options, key, *out); !status) return status.error();
   }
-  for (auto [key, out] : {std::pair{"key_id", &client.key_id},
-                          std::pair{"fingerprint", &client.fingerprint}}) {
-    auto value = get_string(ini, section, key);
-    if (!value) return value.error();
-    *out = normalize_key_id(*value);
-  }
-  if (auto status = parse_secret(ini, section, client); !status) return status.error();
+  client.key_id = normalize_key_id(options->get("key_id"));
+  client.fingerprint = normalize_key_id(options->get("fingerprint"));
+  if (auto status = parse_secret(*options, ini, section, client); !status) return status.error();
   const std::pair<const char*, std::chrono::microseconds*> durations[] = {
       {"timeout", &client.timeout},
       {"extended_timeout", &client.extended_timeout},
@@ -100,13 +126,11 @@ Result<ClientConfig> parse_client(const IniFile& ini, const std::string& section
       {"approval_delay", &client.approval_delay},
       {"approval_duration", &client.approval_duration}};
   for (auto [key, out] : durations) {
-    if (auto status = parse_duration_option(ini, section, key, *out); !status) {
+    if (auto status = parse_duration_option(*options, key, *out); !status) {
       return status.error();
     }
   }
-  auto checker = get_string(ini, section, "checker");
-  if (!checker) return checker.error();
-  client.checker = std::move(checker).value();
+  client.checker = options->get("checker");
   return client;
 }
 
@@ -226,16 +250,9 @@ Result<std::vector<ClientConfig>> parse_client_configs(const IniFile& ini) {
 }
 
 Result<std::vector<ClientConfig>> load_client_configs(const std::string& path) {
-  auto clients = [&]() -> Result<std::vector<ClientConfig>> {
-    auto ini = IniFile::load(path, client_defaults(), /*missing_is_empty=*/true);
-    if (!ini) return ini.error();
-    return parse_client_configs(*ini);
-  }();
-  // The parsed file of thousands of clients was many small allocations, now
-  // freed: return those pages instead of keeping the peak for the server's
-  // life (it also makes every later fork cheaper).
-  ::malloc_trim(0);
-  return clients;
+  auto ini = IniFile::load(path, client_defaults(), /*missing_is_empty=*/true);
+  if (!ini) return ini.error();
+  return parse_client_configs(*ini);
 }
 
 Status read_secret_files(std::vector<ClientConfig>& clients) {
@@ -256,54 +273,6 @@ Status read_secret_files(std::vector<ClientConfig>& clients) {
 
 std::string expand_secfile_path(std::string_view path) {
   return expand_user(expand_vars(path));
-}
-
-Result<SecretBytes> decode_python_base64(std::string_view text) {
-  // A port of CPython's binascii.a2b_base64 with strict_mode=False.
-  // Value of each byte in the alphabet, -1 outside it (a table: clients.conf
-  // may hold thousands of secrets).
-  static constexpr auto kValue = [] {
-    constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::array<signed char, 256> table{};
-    table.fill(-1);
-    for (size_t i = 0; i < alphabet.size(); ++i) {
-      table[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
-    }
-    return table;
-  }();
-  std::vector<char> out;
-  out.reserve(text.size() / 4 * 3 + 3);
-  int quad_pos = 0;
-  int pads = 0;
-  unsigned leftchar = 0;
-  bool done = false;
-  for (size_t i = 0; i < text.size() && !done; ++i) {
-    char ch = text[i];
-    if (ch == '=') {
-      if (quad_pos >= 2 && quad_pos + ++pads >= 4) done = true;
-      continue;
-    }
-    const int value = kValue[static_cast<unsigned char>(ch)];
-    if (value < 0) continue;
-    pads = 0;
-    auto v = static_cast<unsigned>(value);
-    switch (quad_pos) {
-      case 0: leftchar = v; quad_pos = 1; break;
-      case 1: out.push_back(static_cast<char>((leftchar << 2) | (v >> 4))); leftchar = v & 0x0f; quad_pos = 2; break;
-      case 2: out.push_back(static_cast<char>((leftchar << 4) | (v >> 2))); leftchar = v & 0x03; quad_pos = 3; break;
-      case 3: out.push_back(static_cast<char>((leftchar << 6) | v)); leftchar = 0; quad_pos = 0; break;
-    }
-  }
-  SecretBytes result(out.data(), out.size());
-  secure_wipe(out.data(), out.capacity());
-  if (!done && quad_pos == 1) {
-    return fail("invalid base64: number of data characters (" +
-                std::to_string(result.size() / 3 * 4 + 1) +
-                ") cannot be 1 more than a multiple of 4");
-  }
-  if (!done && quad_pos != 0) return fail("invalid base64: Incorrect padding");
-  return result;
 }
 
 }  // namespace mandos::server

@@ -51,11 +51,6 @@ const config::Defaults& client_defaults();
 // dropped). Relative paths are relative to the current directory.
 [[nodiscard]] Status read_secret_files(std::vector<ClientConfig>& clients);
 
-// Python's base64.b64decode(text) (validate=False): characters outside the
-// alphabet are skipped, decoding stops at a completing pad, a dangling quad
-// is "Incorrect padding"; non-ASCII text is refused.
-[[nodiscard]] Result<SecretBytes> decode_python_base64(std::string_view text);
-
 // os.path.expanduser(os.path.expandvars(path)) with the given environment
 // lookup (nullptr result = unset).
 std::string expand_secfile_path(std::string_view path);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -86,6 +88,25 @@ Status drop_to_server_user() {
     return fail(std::string("prctl(PR_SET_DUMPABLE): ") + std::strerror(errno));
   }
   return {};
+}
+
+// Start-up reads clients.conf and the state file into large buffers that
+// live for one step each. glibc would map each separately and unmap it when
+// freed, so every step would fault in fresh pages (microseconds each on a
+// virtual machine: most of a large start). Until start-up is done, freed
+// memory stays in the heap for the next step; then it all goes back at once.
+constexpr int kStartupMmapThreshold = 32 << 20;  // glibc's maximum on 64-bit
+constexpr int kDefaultMallocThreshold = 128 << 10;
+
+void keep_freed_memory_during_startup() {
+  ::mallopt(M_MMAP_THRESHOLD, kStartupMmapThreshold);
+  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+}
+
+void release_startup_memory() {
+  ::mallopt(M_TRIM_THRESHOLD, kDefaultMallocThreshold);
+  ::mallopt(M_MMAP_THRESHOLD, kDefaultMallocThreshold);
+  ::malloc_trim(0);
 }
 
 std::optional<SavedState> restore_state(const ServerSettings& settings, const std::string& path,
@@ -168,7 +189,7 @@ int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, Un
   Registry registry(scheduler, launcher, make_random(), registry_options);
   StateSaver saver(registry, scheduler, state_path, configs);
   std::vector<ClientData> clients =
-      merge_state(saved ? &*saved : nullptr, configs, scheduler.now());
+      merge_state(std::move(saved), configs, scheduler.now());
   // D-Bus objects: exported (InterfacesAdded, ClientAdded) as clients are added.
   std::unique_ptr<dbus::Service> api;
   if (bus) {
@@ -182,8 +203,8 @@ int serve(const ServerSettings& settings, std::vector<ClientConfig>& configs, Un
     if (auto st = bus->start(handler); !st) return fatal("D-Bus: " + st.error().message);
   }
   for (ClientData& data : clients) registry.add_client(std::move(data));
-  clients.clear();
-  saved.reset();
+  clients = {};
+  release_startup_memory();
   saver.mark_dirty();
   write_pid_file(pid_file);
 
@@ -267,6 +288,7 @@ int run_server(const ServerSettings& settings) {
   configure_logging(settings);
   ::signal(SIGPIPE, SIG_IGN);  // worker channels use MSG_NOSIGNAL; a backstop
 
+  keep_freed_memory_during_startup();
   // Phase 1, as root: configuration and socket.
   auto configs = load_client_configs(settings.configdir + "/clients.conf");
   if (!configs) return fatal(configs.error().message);

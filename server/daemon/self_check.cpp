@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "daemon/base64.hpp"
 #include "daemon/checker_command.hpp"
 #include "daemon/client_config.hpp"
 #include "daemon/state.hpp"

@@ -3,19 +3,12 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include <fcntl.h>
-#include <malloc.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 
-#include "mandos/fd.hpp"
+#include "daemon/base64.hpp"
 #include "mandos/log.hpp"
 #include "mandos/tls.hpp"
 
@@ -28,92 +21,6 @@ using std::chrono::microseconds;
 constexpr std::string_view kKeyLabel = "mandos clients.json secret key v1";
 constexpr size_t kNonceSize = 12;
 constexpr size_t kTagSize = 16;
-
-constexpr std::string_view kBase64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
-                 (static_cast<unsigned char>(data[i + 1]) << 8) |
-                 static_cast<unsigned char>(data[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kBase64[(v >> shift) & 63];
-  }
-  if (i < data.size()) {
-    unsigned v = static_cast<unsigned char>(data[i]) << 16;
-    if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += i + 1 < data.size() ? kBase64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-Result<std::string> base64_decode_strict(std::string_view text) {
-  static constexpr auto kValue = [] {
-    std::array<signed char, 256> table{};
-    table.fill(-1);
-    for (size_t i = 0; i < kBase64.size(); ++i) {
-      table[static_cast<unsigned char>(kBase64[i])] = static_cast<signed char>(i);
-    }
-    return table;
-  }();
-  if (text.size() % 4 != 0) return fail("invalid base64 (length)");
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  unsigned v = 0;
-  int bits = 0;
-  size_t pads = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '=') {
-      if (i + 2 < text.size()) return fail("invalid base64 (padding)");
-      ++pads;
-      continue;
-    }
-    if (pads > 0) return fail("invalid base64 (data after padding)");
-    const int value = kValue[static_cast<unsigned char>(text[i])];
-    if (value < 0) return fail("invalid base64 character");
-    v = (v << 6) | static_cast<unsigned>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((v >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-// The whole file in one allocation of its size (a large state is tens of MB;
-// growing a string by chunks copies it over and over).
-Result<std::string> read_state_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return fail(path + ": " + std::strerror(errno), errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + std::strerror(errno), errno);
-  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file", EINVAL);
-  if (static_cast<size_t>(st.st_size) > kMaxStateFileBytes) {
-    return fail(path + ": larger than " + std::to_string(kMaxStateFileBytes) + " bytes", EFBIG);
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t got = ::read(fd.get(), text.data() + done, text.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return fail(path + ": read: " + std::strerror(errno), errno);
-    if (got == 0) break;  // shrank meanwhile: parse what is there
-    done += static_cast<size_t>(got);
-  }
-  text.resize(done);
-  // Grew meanwhile: the rest, within the limit.
-  auto rest = read_all(fd.get(), kMaxStateFileBytes - done);
-  if (!rest) return fail(path + ": " + rest.error().message, rest.error().code);
-  text += *rest;
-  return text;
-}
 
 Result<SecretBytes> derive_key(const SecretBytes& config_secret) {
   unsigned char digest[32];
@@ -200,191 +107,6 @@ void append_nested(std::string& out, const json& value, int depth) {
     from = newline + 1;
   }
   out.append(text, from, std::string::npos);
-}
-
-// Typed field access with errors that say where ("clients[2].enabled").
-class Reader {
- public:
-  Reader(const json& object, std::string where) : object_(object), where_(std::move(where)) {}
-
-  Result<const json*> field(const std::string& key, json::value_t type) const {
-    if (!object_.is_object()) return fail(where_ + ": expected an object");
-    auto it = object_.find(key);
-    if (it == object_.end()) return fail(where_ + "." + key + ": missing");
-    bool ok = it->type() == type ||
-              (type == json::value_t::number_integer && it->is_number_unsigned());
-    if (!ok) return fail(where_ + "." + key + ": expected " + type_name(type));
-    return &*it;
-  }
-  Status get(const std::string& key, std::string& out) const {
-    auto f = field(key, json::value_t::string);
-    if (!f) return f.error();
-    out = (*f)->get<std::string>();
-    return {};
-  }
-  Status get(const std::string& key, bool& out) const {
-    auto f = field(key, json::value_t::boolean);
-    if (!f) return f.error();
-    out = (*f)->get<bool>();
-    return {};
-  }
-  Status get(const std::string& key, microseconds& out) const {
-    std::int64_t value = 0;
-    if (auto s = get_int(key, value); !s) return s;
-    out = microseconds(value);
-    return {};
-  }
-  Status get(const std::string& key, int& out) const {
-    std::int64_t value = 0;
-    if (auto s = get_int(key, value); !s) return s;
-    if (value < -1000000 || value > 1000000) return fail(where_ + "." + key + ": out of range");
-    out = static_cast<int>(value);
-    return {};
-  }
-  Status get(const std::string& key, WallTime& out) const {
-    std::string text;
-    if (auto s = get(key, text); !s) return s;
-    auto parsed = parse_timestamp(text);
-    if (!parsed) return fail(where_ + "." + key + ": " + parsed.error().message);
-    out = *parsed;
-    return {};
-  }
-  Status get(const std::string& key, std::optional<WallTime>& out) const {
-    if (!object_.is_object()) return fail(where_ + ": expected an object");
-    auto it = object_.find(key);
-    if (it != object_.end() && it->is_null()) {
-      out.reset();
-      return {};
-    }
-    WallTime value{};
-    if (auto s = get(key, value); !s) return s;
-    out = value;
-    return {};
-  }
-
- private:
-  Status get_int(const std::string& key, std::int64_t& out) const {
-    auto f = field(key, json::value_t::number_integer);
-    if (!f) return f.error();
-    if ((*f)->is_number_unsigned() && (*f)->get<std::uint64_t>() > INT64_MAX) {
-      return fail(where_ + "." + key + ": out of range");
-    }
-    out = (*f)->get<std::int64_t>();
-    return {};
-  }
-  static std::string type_name(json::value_t type) {
-    switch (type) {
-      case json::value_t::string: return "a string";
-      case json::value_t::boolean: return "true or false";
-      case json::value_t::number_integer: return "an integer";
-      case json::value_t::object: return "an object";
-      case json::value_t::array: return "an array";
-      case json::value_t::null:
-      case json::value_t::number_unsigned:
-      case json::value_t::number_float:
-      case json::value_t::binary:
-      case json::value_t::discarded: return "another type";
-    }
-    return "another type";
-  }
-  const json& object_;
-  std::string where_;
-};
-
-#define MANDOS_READ(reader, key, out) \
-  if (auto s_ = (reader).get(key, out); !s_) return s_.error()
-
-Result<ClientConfig> parse_settings(const json& object, const std::string& name,
-                                    const std::string& where) {
-  Reader r(object, where);
-  ClientConfig c;
-  c.name = name;
-  MANDOS_READ(r, "timeout_us", c.timeout);
-  MANDOS_READ(r, "extended_timeout_us", c.extended_timeout);
-  MANDOS_READ(r, "interval_us", c.interval);
-  MANDOS_READ(r, "approval_delay_us", c.approval_delay);
-  MANDOS_READ(r, "approval_duration_us", c.approval_duration);
-  MANDOS_READ(r, "checker", c.checker);
-  MANDOS_READ(r, "host", c.host);
-  MANDOS_READ(r, "approved_by_default", c.approved_by_default);
-  MANDOS_READ(r, "enabled", c.enabled);
-  MANDOS_READ(r, "key_id", c.key_id);
-  MANDOS_READ(r, "fingerprint", c.fingerprint);
-  return c;
-}
-
-Result<SavedClient> parse_client(const json& object, const std::string& where) {
-  Reader r(object, where);
-  SavedClient saved;
-  ClientData& d = saved.data;
-  MANDOS_READ(r, "name", d.name);
-  MANDOS_READ(r, "key_id", d.key_id);
-  MANDOS_READ(r, "fingerprint", d.fingerprint);
-  MANDOS_READ(r, "host", d.host);
-  MANDOS_READ(r, "checker", d.checker);
-  MANDOS_READ(r, "timeout_us", d.timeout);
-  MANDOS_READ(r, "extended_timeout_us", d.extended_timeout);
-  MANDOS_READ(r, "interval_us", d.interval);
-  MANDOS_READ(r, "approval_delay_us", d.approval_delay);
-  MANDOS_READ(r, "approval_duration_us", d.approval_duration);
-  MANDOS_READ(r, "approved_by_default", d.approved_by_default);
-  MANDOS_READ(r, "enabled", d.enabled);
-  MANDOS_READ(r, "created", d.created);
-  MANDOS_READ(r, "last_enabled", d.last_enabled);
-  MANDOS_READ(r, "expires", d.expires);
-  MANDOS_READ(r, "last_checked_ok", d.last_checked_ok);
-  MANDOS_READ(r, "last_approval_request", d.last_approval_request);
-  MANDOS_READ(r, "last_checker_status", d.last_checker_status);
-  MANDOS_READ(r, "last_checker_signal", d.last_checker_signal);
-  if (object.contains("secret") && !object["secret"].is_null()) {
-    Reader s(object["secret"], where + ".secret");
-    std::string algorithm, nonce, ciphertext;
-    MANDOS_READ(s, "algorithm", algorithm);
-    if (algorithm != "AES-256-GCM") {
-      return fail(where + ".secret.algorithm: unsupported \"" + algorithm + "\"");
-    }
-    MANDOS_READ(s, "nonce", nonce);
-    MANDOS_READ(s, "ciphertext", ciphertext);
-    auto n = base64_decode_strict(nonce);
-    auto c = base64_decode_strict(ciphertext);
-    if (!n || !c) return fail(where + ".secret: invalid base64");
-    saved.secret = EncryptedSecret{std::move(n).value(), std::move(c).value()};
-  }
-  return saved;
-}
-
-#undef MANDOS_READ
-
-Result<SavedState> parse_document(const json& doc, const std::string& path) {
-  if (!doc.is_object()) return fail(path + ": not a state file (expected a JSON object)");
-  if (doc.value("format", "") != kStateFormatName) {
-    return fail(path + ": not a state file (\"format\" is not \"" +
-                std::string(kStateFormatName) + "\")");
-  }
-  if (!doc.contains("version") || !doc["version"].is_number_integer() ||
-      doc["version"].get<int>() != kStateFormatVersion) {
-    return fail(path + ": unsupported state file version (this server reads version " +
-                std::to_string(kStateFormatVersion) + ")");
-  }
-  SavedState state;
-  if (!doc.contains("settings") || !doc["settings"].is_object()) {
-    return fail(path + ": settings: expected an object");
-  }
-  for (auto& [name, value] : doc["settings"].items()) {
-    auto settings = parse_settings(value, name, path + ": settings[\"" + name + "\"]");
-    if (!settings) return settings.error();
-    state.settings.emplace(name, std::move(settings).value());
-  }
-  if (!doc.contains("clients") || !doc["clients"].is_array()) {
-    return fail(path + ": clients: expected an array");
-  }
-  const json& clients = doc["clients"];
-  for (size_t i = 0; i < clients.size(); ++i) {
-    auto client = parse_client(clients[i], path + ": clients[" + std::to_string(i) + "]");
-    if (!client) return client.error();
-    state.clients.push_back(std::move(client).value());
-  }
-  return state;
 }
 
 void apply_new_settings(ClientData& d, const ClientConfig& now, const ClientConfig* then) {
@@ -524,42 +246,6 @@ Result<std::string> serialize_state(const std::vector<const ClientData*>& client
   return out;
 }
 
-Result<SavedState> parse_state(std::string_view text, const std::string& path) {
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Parse again with exceptions only to get the position for the message.
-    try {
-      json again = json::parse(text);
-      (void)again;
-    } catch (const json::exception& e) {
-      return fail(path + ": not valid JSON (truncated or corrupted?): " + e.what());
-    }
-    return fail(path + ": not valid JSON");
-  }
-  try {
-    return parse_document(doc, path);
-  } catch (const json::exception& e) {
-    return fail(path + ": malformed state: " + e.what());
-  }
-}
-
-Result<LoadedState> load_state_file(const std::string& path) {
-  auto text = read_state_text(path);
-  if (!text) {
-    if (text.error().code == ENOENT) return LoadedState{StateLoad::Missing, {}};
-    return text.error();
-  }
-  if (text->empty()) return LoadedState{StateLoad::Empty, {}};
-  auto state = parse_state(*text, path);
-  text->clear();
-  text->shrink_to_fit();
-  // The parse tree of a large state was many small allocations: give the
-  // freed pages back rather than carry that peak for the server's life.
-  ::malloc_trim(0);
-  if (!state) return state.error();
-  return LoadedState{StateLoad::Loaded, std::move(state).value()};
-}
-
 ClientData client_from_config(const ClientConfig& config, WallTime now) {
   ClientData d;
   d.name = config.name;
@@ -570,7 +256,7 @@ ClientData client_from_config(const ClientConfig& config, WallTime now) {
   return d;
 }
 
-std::vector<ClientData> merge_state(const SavedState* saved,
+std::vector<ClientData> merge_state(std::optional<SavedState> saved,
                                     const std::vector<ClientConfig>& configs, WallTime now) {
   std::vector<ClientData> result;
   result.reserve(configs.size());
@@ -581,15 +267,15 @@ std::vector<ClientData> merge_state(const SavedState* saved,
     auto found = by_name.find(name);
     return found == by_name.end() ? nullptr : found->second;
   };
-  std::unordered_map<std::string, bool> restored;
-  if (saved != nullptr) {
-    for (const SavedClient& client : saved->clients) {
+  std::unordered_set<std::string_view> restored;  // views of configs' names
+  if (saved) {
+    for (SavedClient& client : saved->clients) {
       const ClientConfig* config = config_of(client.data.name);
-      if (config == nullptr || restored.count(client.data.name) != 0) {
+      if (config == nullptr || restored.count(config->name) != 0) {
         log::debug("Not restoring client ", client.data.name, ": no longer in clients.conf");
         continue;  // rule 1
       }
-      ClientData d = client.data;
+      ClientData d = std::move(client.data);
       auto old = saved->settings.find(d.name);
       apply_new_settings(d, *config, old == saved->settings.end() ? nullptr : &old->second);
       expire_restored(d, now);
@@ -603,13 +289,13 @@ std::vector<ClientData> merge_state(const SavedState* saved,
         log::debug("Failed to decrypt ", d.name, " old secret");
         d.secret = config->secret;
       }
-      restored[d.name] = true;
+      restored.insert(config->name);
       result.push_back(std::move(d));
     }
   }
   for (const ClientConfig& config : configs) {
     if (restored.count(config.name) != 0) continue;
-    if (saved != nullptr && saved->settings.count(config.name) != 0) {
+    if (saved && saved->settings.count(config.name) != 0) {
       // Rule 6 (QUIRK kept): removed at run time, so not re-created.
       log::warning("Client ", config.name,
                    " was removed while the server ran and is not re-created; start once "

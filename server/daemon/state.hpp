@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,8 +71,9 @@ struct LoadedState {
 
 // Merge rules 1-6 of server.md §9. Returns the clients to create, restored
 // ones first (saved order), then new ones (clients.conf order). Logs the
-// decisions as the reference does.
-std::vector<ClientData> merge_state(const SavedState* saved,
+// decisions as the reference does. No saved state: --no-restore, or none
+// found.
+std::vector<ClientData> merge_state(std::optional<SavedState> saved,
                                     const std::vector<ClientConfig>& configs, WallTime now);
 
 // A fresh client from its clients.conf settings.

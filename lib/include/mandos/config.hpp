@@ -91,6 +91,9 @@ class IniFile {
 
  private:
   explicit IniFile(std::unique_ptr<internal::IniData> data);
+  // Parses data->text, which the result keeps (values are views into it).
+  static Result<IniFile> parse_owned(std::unique_ptr<internal::IniData> data,
+                                     const Defaults& defaults);
   std::unique_ptr<internal::IniData> data_;
 };
 

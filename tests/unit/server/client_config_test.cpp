@@ -168,30 +168,5 @@ TEST(SecfilePath, ExpandsTildeWithHome) {
   EXPECT_EQ(expand_secfile_path("~nosuchuser12345/s"), "~nosuchuser12345/s");
 }
 
-TEST(PythonBase64, SkipsCharactersOutsideTheAlphabet) {
-  auto decoded = decode_python_base64(" aG\tVs*bG8=\n");
-  ASSERT_TRUE(decoded);
-  EXPECT_EQ(decoded->view(), "hello");
-}
-
-TEST(PythonBase64, StopsAtACompletingPad) {
-  auto decoded = decode_python_base64("aGk=aGk=");
-  ASSERT_TRUE(decoded);
-  EXPECT_EQ(decoded->view(), "hi");
-}
-
-TEST(PythonBase64, RefusesADanglingQuad) {
-  EXPECT_FALSE(decode_python_base64("aGk"));
-  auto one = decode_python_base64("aGVsb");
-  ASSERT_FALSE(one);
-  EXPECT_TRUE(contains(one.error().message, "1 more than a multiple of 4"));
-}
-
-TEST(PythonBase64, AcceptsEmptyText) {
-  auto decoded = decode_python_base64("");
-  ASSERT_TRUE(decoded);
-  EXPECT_TRUE(decoded->empty());
-}
-
 }  // namespace
 }  // namespace mandos::server

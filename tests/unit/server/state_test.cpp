@@ -153,6 +153,92 @@ TEST(StateFile, WrongTypesNameTheField) {
       << parsed.error().message;
 }
 
+// The state text of one client "foo", as the server saves it.
+std::string one_client_state() {
+  ClientConfig config = config_for("foo");
+  ClientData d = runtime_for(config, kNow);
+  auto text = serialize_state({&d}, {config}, kNow);
+  EXPECT_TRUE(text) << text.error().message;
+  return text ? *text : std::string();
+}
+
+TEST(StateFile, EscapedStringsAndNamesReadBackExactly) {
+  // The reader views unescaped strings in place and unescapes the others:
+  // both paths must give the bytes that were saved.
+  ClientConfig config = config_for("quote\"back\\slash-\x01-\xc3\xa9");
+  ClientData d = runtime_for(config, kNow);
+  d.host = "tab\there \"quoted\" \\ end";
+  d.checker = "plain";
+  SavedState state = round_trip({&d}, {config}, kNow);
+  ASSERT_EQ(state.clients.size(), 1u);
+  EXPECT_EQ(state.clients[0].data.name, config.name);
+  EXPECT_EQ(state.clients[0].data.host, d.host);
+  EXPECT_EQ(state.clients[0].data.checker, "plain");
+  EXPECT_EQ(state.settings.count(config.name), 1u);
+  auto secret = decrypt_secret(state.clients[0].secret, config.secret, config.name);
+  ASSERT_TRUE(secret) << secret.error().message;
+  EXPECT_EQ(secret->view(), d.secret.view());
+}
+
+TEST(StateFile, UnknownFieldsAreSkippedAndMissingOnesNamed) {
+  const std::string text = one_client_state();
+  nlohmann::json doc = nlohmann::json::parse(text);
+  doc["clients"][0]["added_later"] = {{"nested", {1, 2, nullptr}}};
+  doc["also_later"] = "x";
+  auto extra = parse_state(doc.dump(), "f");
+  ASSERT_TRUE(extra) << extra.error().message;
+  EXPECT_EQ(extra->clients.size(), 1u);
+  doc["clients"][0].erase("interval_us");
+  auto missing = parse_state(doc.dump(), "f");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "f: clients[0].interval_us: missing");
+  doc = nlohmann::json::parse(text);
+  doc["settings"]["foo"].erase("checker");
+  missing = parse_state(doc.dump(), "f");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "f: settings[\"foo\"].checker: missing");
+}
+
+TEST(StateFile, NumbersOutOfRangeOrNotIntegersAreRefused) {
+  const std::string text = one_client_state();
+  const std::pair<nlohmann::json, std::string> cases[] = {
+      {nlohmann::json::parse("18446744073709551615"), "f: clients[0].timeout_us: out of range"},
+      {1.5, "f: clients[0].timeout_us: expected an integer"},
+      {"300000000", "f: clients[0].timeout_us: expected an integer"},
+      {nullptr, "f: clients[0].timeout_us: expected an integer"},
+  };
+  for (const auto& [value, message] : cases) {
+    nlohmann::json doc = nlohmann::json::parse(text);
+    doc["clients"][0]["timeout_us"] = value;
+    auto parsed = parse_state(doc.dump(), "f");
+    ASSERT_FALSE(parsed) << value.dump();
+    EXPECT_EQ(parsed.error().message, message);
+  }
+  nlohmann::json doc = nlohmann::json::parse(text);
+  doc["clients"][0]["last_checker_status"] = 2000000;
+  auto parsed = parse_state(doc.dump(), "f");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message, "f: clients[0].last_checker_status: out of range");
+}
+
+TEST(StateFile, TrailingTextAndBrokenSyntaxAreRefusedWithAPosition) {
+  const std::string text = one_client_state();
+  for (const std::string& broken :
+       {text + "{}", text + "x", "[" + text + "]",
+        std::string(text).replace(text.find("\"enabled\": true"), 15, "\"enabled\": tru "),
+        std::string(text).replace(text.find(",\n \"format\""), 1, " ")}) {
+    auto parsed = parse_state(broken, "/s/clients.json");
+    ASSERT_FALSE(parsed) << broken;
+    EXPECT_EQ(parsed.error().message.rfind("/s/clients.json: ", 0), 0u) << parsed.error().message;
+  }
+  auto parsed = parse_state(text + "x", "/s/clients.json");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("not valid JSON (truncated or corrupted?)"),
+            std::string::npos)
+      << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("line"), std::string::npos) << parsed.error().message;
+}
+
 TEST(StateFile, OtherFormatsAndVersionsAreRefused) {
   EXPECT_FALSE(parse_state("{}", "f"));
   EXPECT_FALSE(parse_state("[]", "f"));
@@ -197,7 +283,7 @@ TEST(StateMerge, Rule1ClientsGoneFromTheConfigAreDropped) {
   ClientConfig a = config_for("a"), b = config_for("b");
   ClientData da = runtime_for(a, kNow), db = runtime_for(b, kNow);
   SavedState saved = round_trip({&da, &db}, {a, b}, kNow);
-  auto merged = merge_state(&saved, {b}, kNow);
+  auto merged = merge_state(saved, {b}, kNow);
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0].name, "b");
 }
@@ -210,7 +296,7 @@ TEST(StateMerge, Rule2ChangedSettingsWinAndUnchangedOnesKeepRuntimeValues) {
   SavedState saved = round_trip({&runtime}, {old_config}, kNow);
   ClientConfig new_config = old_config;
   new_config.interval = 3min;           // changed in clients.conf too: config wins
-  auto merged = merge_state(&saved, {new_config}, kNow);
+  auto merged = merge_state(saved, {new_config}, kNow);
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0].host, "set-over-dbus");
   EXPECT_EQ(merged[0].interval, 3min);
@@ -224,11 +310,11 @@ TEST(StateMerge, Rule2EnabledInTheConfigOverridesARuntimeDisableOnlyWhenChanged)
   runtime.enabled = false;
   runtime.expires.reset();
   SavedState saved = round_trip({&runtime}, {config}, kNow);
-  EXPECT_FALSE(merge_state(&saved, {config}, kNow)[0].enabled);
+  EXPECT_FALSE(merge_state(saved, {config}, kNow)[0].enabled);
   ClientConfig disabled_then = config;
   disabled_then.enabled = false;
   SavedState saved2 = round_trip({&runtime}, {disabled_then}, kNow);
-  EXPECT_TRUE(merge_state(&saved2, {config}, kNow)[0].enabled);
+  EXPECT_TRUE(merge_state(saved2, {config}, kNow)[0].enabled);
 }
 
 TEST(StateMerge, Rule3ExpiredClientStaysEnabledOnlyAfterASuccessfulChecker) {
@@ -236,18 +322,18 @@ TEST(StateMerge, Rule3ExpiredClientStaysEnabledOnlyAfterASuccessfulChecker) {
   ClientData ok = runtime_for(config, kNow);
   ok.expires = kNow - 1s;
   SavedState saved = round_trip({&ok}, {config}, kNow);
-  auto kept = merge_state(&saved, {config}, kNow);
+  auto kept = merge_state(saved, {config}, kNow);
   EXPECT_TRUE(kept[0].enabled);
 
   ClientData failed = ok;
   failed.last_checker_status = 1;
   SavedState saved_failed = round_trip({&failed}, {config}, kNow);
-  EXPECT_FALSE(merge_state(&saved_failed, {config}, kNow)[0].enabled);
+  EXPECT_FALSE(merge_state(saved_failed, {config}, kNow)[0].enabled);
 
   ClientData never = ok;
   never.last_checked_ok.reset();
   SavedState saved_never = round_trip({&never}, {config}, kNow);
-  EXPECT_FALSE(merge_state(&saved_never, {config}, kNow)[0].enabled);
+  EXPECT_FALSE(merge_state(saved_never, {config}, kNow)[0].enabled);
 }
 
 TEST(StateMerge, Rule4RuntimeSecretSurvivesUntilTheConfigSecretChanges) {
@@ -255,16 +341,16 @@ TEST(StateMerge, Rule4RuntimeSecretSurvivesUntilTheConfigSecretChanges) {
   ClientData runtime = runtime_for(config, kNow);
   runtime.secret = SecretBytes("set over D-Bus");
   SavedState saved = round_trip({&runtime}, {config}, kNow);
-  EXPECT_EQ(merge_state(&saved, {config}, kNow)[0].secret.view(), "set over D-Bus");
+  EXPECT_EQ(merge_state(saved, {config}, kNow)[0].secret.view(), "set over D-Bus");
   ClientConfig changed = config_for("foo", "config v2");
-  EXPECT_EQ(merge_state(&saved, {changed}, kNow)[0].secret.view(), "config v2");
+  EXPECT_EQ(merge_state(saved, {changed}, kNow)[0].secret.view(), "config v2");
 }
 
 TEST(StateMerge, Rule5NewClientsAreCreatedFromTheConfigAfterRestoredOnes) {
   ClientConfig a = config_for("a"), b = config_for("b");
   ClientData db = runtime_for(b, kNow);
   SavedState saved = round_trip({&db}, {b}, kNow);
-  auto merged = merge_state(&saved, {a, b}, kNow + 1h);
+  auto merged = merge_state(saved, {a, b}, kNow + 1h);
   ASSERT_EQ(merged.size(), 2u);
   EXPECT_EQ(merged[0].name, "b");
   EXPECT_EQ(merged[1].name, "a");
@@ -276,10 +362,10 @@ TEST(StateMerge, Rule6ClientsRemovedAtRunTimeAreNotRecreated) {
   ClientConfig a = config_for("a"), b = config_for("b");
   ClientData db = runtime_for(b, kNow);
   SavedState saved = round_trip({&db}, {a, b}, kNow);  // "a" was removed at run time
-  auto merged = merge_state(&saved, {a, b}, kNow);
+  auto merged = merge_state(saved, {a, b}, kNow);
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0].name, "b");
-  EXPECT_EQ(merge_state(nullptr, {a, b}, kNow).size(), 2u);  // --no-restore
+  EXPECT_EQ(merge_state(std::nullopt, {a, b}, kNow).size(), 2u);  // --no-restore
 }
 
 }  // namespace
