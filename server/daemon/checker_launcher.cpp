@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -75,6 +76,16 @@ SpawnResult spawn_shell(std::string& command, const CheckerStdio& stdio) {
   return SpawnResult{pid, exec_errno};
 }
 
+// Spawned checkers the main loop hears of at once at most, and how long a
+// finished batch waits for more (or for its children to exit): a signal
+// for a checker waits until the main loop has its pid.
+constexpr size_t kMaxBatch = 256;
+constexpr std::chrono::milliseconds kSettle{20};
+// The pause between two checkers (at most ~300 a second), and the queue
+// length above which there is none.
+constexpr std::chrono::milliseconds kPace{3};
+constexpr size_t kPacedQueue = 512;
+
 void signal_group(pid_t pid, int sig) {
   if (::kill(-pid, sig) != 0) ::kill(pid, sig);
 }
@@ -137,12 +148,19 @@ void SpawningCheckerLauncher::signal(int id, int sig) {
 
 void SpawningCheckerLauncher::spawn_loop() {
   // No signal handler may run here, nor in a child before it resets them.
+  // Except SIGCHLD, which has none: a checker's exit signals this thread
+  // (its parent), and were SIGCHLD blocked here the kernel would queue it
+  // for the process instead of dropping it, interrupting the main loop's
+  // poll() once per checker for nothing.
   sigset_t all;
   sigfillset(&all);
+  sigdelset(&all, SIGCHLD);
   ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::unique_lock lock(mutex_);
+  const auto more_to_do = [this] { return stopping_ || !requests_.empty(); };
+  const auto is_stopping = [this] { return stopping_; };
   for (;;) {
-    requested_.wait(lock, [this] { return stopping_ || !requests_.empty(); });
+    requested_.wait(lock, more_to_do);
     if (stopping_) return;
     Request request = std::move(requests_.front());
     requests_.pop_front();
@@ -150,10 +168,29 @@ void SpawningCheckerLauncher::spawn_loop() {
     const SpawnResult result = spawn_shell(request.command, stdio_);
     lock.lock();
     spawned_.push_back(Spawned{request.id, result.pid, result.error});
-    const std::uint64_t one = 1;
-    ssize_t ignored = ::write(wakeup_.get(), &one, sizeof one);  // cannot fill up
-    (void)ignored;
+    if (spawned_.size() >= kMaxBatch) notify_main_loop();
+    if (!requests_.empty()) {
+      // Coarse timers queue a second's checkers at once. Started back to
+      // back, each vfork() competes with the previous checker's exec and
+      // finds no freshly freed kernel task to reuse: twice the CPU or more
+      // per checker. A short pause lets the previous one finish first; a
+      // long queue (more checkers than the pace allows) is not paced.
+      if (requests_.size() <= kPacedQueue) requested_.wait_for(lock, kPace, is_stopping);
+      continue;
+    }
+    // Let the last checker finish too (`true` takes a millisecond or two)
+    // before the main loop hears of the batch: it then takes every pid and
+    // reaps the children that are done in one wake-up, not one per exit.
+    if (requested_.wait_for(lock, kSettle, more_to_do)) continue;
+    notify_main_loop();
   }
+}
+
+void SpawningCheckerLauncher::notify_main_loop() {
+  if (spawned_.empty()) return;
+  const std::uint64_t one = 1;
+  ssize_t ignored = ::write(wakeup_.get(), &one, sizeof one);  // cannot fill up
+  (void)ignored;
 }
 
 gboolean SpawningCheckerLauncher::on_spawned(gint fd, GIOCondition, gpointer data) {

@@ -12,6 +12,11 @@
 //   on a loaded machine is tens of milliseconds: in the main loop that
 //   stalled every connection. So one thread does the spawning; the main loop
 //   only queues a command and later gets the pid.
+// Checker timers are coarse (whole seconds), so a second's checkers arrive
+// together. The thread starts them 3 ms apart (back to back, each vfork
+// cost twice the CPU or more) and tells the main loop once per batch, after
+// the last has had time to finish: one wake-up takes the pids and reaps most
+// of them, instead of two wake-ups per checker.
 #pragma once
 
 #include <glib.h>
@@ -71,6 +76,7 @@ class SpawningCheckerLauncher final : public CheckerLauncher {
   };
 
   void spawn_loop();
+  void notify_main_loop();  // with mutex_ held
   void take_spawned();
   static gboolean on_spawned(gint fd, GIOCondition condition, gpointer data);
   static void reaped(GPid pid, gint status, gpointer data);

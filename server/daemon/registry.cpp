@@ -201,7 +201,7 @@ void Registry::set_expires(Client& client, std::optional<WallTime> expires) {
 void Registry::schedule_disable(Client& client, Micros delay) {
   cancel_timer(scheduler_, client.disable_timer_);
   std::uint64_t serial = client.serial_;
-  client.disable_timer_ = scheduler_.schedule(whole_ms(delay), [this, serial] {
+  client.disable_timer_ = scheduler_.schedule_coarse(whole_ms(delay), [this, serial] {
     Client* c = by_serial(serial);
     if (c == nullptr) return;
     c->disable_timer_ = 0;
@@ -214,7 +214,7 @@ void Registry::init_checker(Client& client, bool randomize) {
   const Micros interval = whole_ms(client.data_.interval);
   const Micros delay = randomize ? whole_ms(random_(interval)) : interval;
   std::uint64_t serial = client.serial_;
-  client.checker_timer_ = scheduler_.schedule(delay, [this, serial] {
+  client.checker_timer_ = scheduler_.schedule_coarse(delay, [this, serial] {
     if (Client* c = by_serial(serial)) on_checker_timer(*c);
   });
   // A checker may take up to an interval, so expire one interval after the
@@ -231,7 +231,7 @@ void Registry::on_checker_timer(Client& client) {
   // to others only because it is single-threaded. Keep at least 1 ms.
   Micros interval = std::max(whole_ms(client.data_.interval), Micros(1000));
   std::uint64_t serial = client.serial_;
-  client.checker_timer_ = scheduler_.schedule(interval, [this, serial] {
+  client.checker_timer_ = scheduler_.schedule_coarse(interval, [this, serial] {
     if (Client* c = by_serial(serial)) on_checker_timer(*c);
   });
 }
@@ -410,7 +410,7 @@ void Registry::set_interval(Client& client, Micros interval) {
   cancel_timer(scheduler_, client.checker_timer_);
   std::uint64_t serial = client.serial_;
   Micros tick = std::max(whole_ms(interval), Micros(1000));
-  client.checker_timer_ = scheduler_.schedule(tick, [this, serial] {
+  client.checker_timer_ = scheduler_.schedule_coarse(tick, [this, serial] {
     if (Client* c = by_serial(serial)) on_checker_timer(*c);
   });
   start_checker(client);

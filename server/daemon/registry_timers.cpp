@@ -11,6 +11,10 @@ namespace {
 // thousands of clients) then cannot hold off sockets and signals for long.
 constexpr int kMaxTimersPerIteration = 256;
 
+std::int64_t round_up(std::int64_t value, std::int64_t unit) {
+  return (value + unit - 1) / unit * unit;
+}
+
 }  // namespace
 
 // No prepare/check: GLib dispatches the source once its ready time passed.
@@ -33,8 +37,16 @@ WallTime HeapScheduler::now() const { return wall_now(); }
 
 TimerId HeapScheduler::schedule(Micros delay, std::function<void()> fn) {
   // Whole milliseconds, rounded up, as g_timeout_add has it.
-  const std::int64_t us = delay < Micros::zero() ? 0 : (delay.count() + 999) / 1000 * 1000;
-  const std::int64_t deadline = g_get_monotonic_time() + us;
+  const std::int64_t us = delay < Micros::zero() ? 0 : round_up(delay.count(), 1000);
+  return add(g_get_monotonic_time() + us, std::move(fn));
+}
+
+TimerId HeapScheduler::schedule_coarse(Micros delay, std::function<void()> fn) {
+  const std::int64_t us = delay < Micros::zero() ? 0 : delay.count();
+  return add(round_up(g_get_monotonic_time() + us, 1'000'000), std::move(fn));
+}
+
+TimerId HeapScheduler::add(std::int64_t deadline, std::function<void()> fn) {
   const TimerId id = next_++;
   timers_.emplace(Key{deadline, id}, std::move(fn));
   deadline_of_.emplace(id, deadline);

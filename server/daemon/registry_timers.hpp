@@ -36,6 +36,10 @@ class HeapScheduler final : public Scheduler {
 
   WallTime now() const override;
   TimerId schedule(Micros delay, std::function<void()> fn) override;
+  // The deadline rounded up to a whole second of monotonic time: with
+  // 10,000 clients, 83 checkers a second then start in one wake-up rather
+  // than 83.
+  TimerId schedule_coarse(Micros delay, std::function<void()> fn) override;
   void cancel(TimerId id) override;
   size_t pending() const { return timers_.size(); }
 
@@ -45,6 +49,7 @@ class HeapScheduler final : public Scheduler {
   static gboolean dispatch(GSource* source, GSourceFunc callback, gpointer data);
   static gboolean fire(gpointer data);
   void rearm();
+  TimerId add(std::int64_t deadline, std::function<void()> fn);
 
   std::map<Key, std::function<void()>> timers_;
   std::unordered_map<TimerId, std::int64_t> deadline_of_;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "mandos/timestamp.hpp"
 
@@ -22,6 +23,13 @@ class Scheduler {
   // Calls fn once, `delay` from now (negative delays count as zero). The
   // callback may schedule and cancel timers, including its own id (no-op).
   virtual TimerId schedule(Micros delay, std::function<void()> fn) = 0;
+  // Like schedule(), but the call may come up to a second late, so that
+  // timers due around the same time run in one wake-up (as GLib's
+  // g_timeout_add_seconds does). For minute-scale timers of many clients:
+  // checker starts and expiry.
+  virtual TimerId schedule_coarse(Micros delay, std::function<void()> fn) {
+    return schedule(delay, std::move(fn));
+  }
   // Cancelling an unknown, fired or zero id is a no-op.
   virtual void cancel(TimerId id) = 0;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -117,6 +118,7 @@ void StateSaver::mark_dirty(bool urgent) {
 Status StateSaver::flush(bool force) {
   cancel_timer(scheduler_, timer_);
   if (!dirty_ && !force) return {};
+  const auto started = std::chrono::steady_clock::now();
   std::vector<const ClientData*> clients;
   for (const auto& client : registry_.clients()) clients.push_back(&client->data());
   auto text = serialize_state(clients, settings_, scheduler_.now());
@@ -139,6 +141,11 @@ Status StateSaver::flush(bool force) {
     return written;
   }
   if (!last_error_.empty()) log::info("Persistent state saved again to ", path_);
+  log::debug("Saved the state of ", clients.size(), " clients to ", path_, " in ",
+             std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - started)
+                 .count(),
+             " ms; next routine save after ", routine_now_.count() / 1000000, " s");
   last_error_.clear();
   dirty_ = false;
   ++writes_;

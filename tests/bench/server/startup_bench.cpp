@@ -1,11 +1,13 @@
 // Times the steps of a server start that grow with the number of clients:
 // reading clients.conf, reading the saved state, and merging the two (which
-// decrypts every saved secret). Not registered with ctest: it measures.
+// decrypts every saved secret); then one serialisation of the state, which
+// every state write repeats. Not registered with ctest: it measures.
 //
 //   mandos-startup-bench CLIENTS.CONF [CLIENTS.JSON] [--repeat N]
 #include <sys/resource.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -31,42 +33,51 @@ long minor_faults() {
   return usage.ru_minflt;
 }
 
+// Time and page faults of one step.
+class Step {
+ public:
+  Step() : start_(Clock::now()), faults_(minor_faults()) {}
+  std::string done() const {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.1f ms, %ld page faults", ms_since(start_),
+                  minor_faults() - faults_);
+    return text;
+  }
+
+ private:
+  Clock::time_point start_;
+  long faults_;
+};
+
+int fail_with(const mandos::Error& error) {
+  std::fprintf(stderr, "%s\n", error.message.c_str());
+  return 1;
+}
+
 int run_once(const std::string& conf, const std::string& state) {
   using namespace mandos::server;
-  auto t0 = Clock::now();
-  const long faults0 = minor_faults();
+  Step reading;
   auto configs = load_client_configs(conf);
-  if (!configs) {
-    std::fprintf(stderr, "%s\n", configs.error().message.c_str());
-    return 1;
-  }
-  const double conf_ms = ms_since(t0);
-  const long conf_faults = minor_faults() - faults0;
-  long state_faults = 0;
-  long merge_faults = 0;
-  double state_ms = 0;
-  double merge_ms = 0;
-  size_t merged = configs->size();
+  if (!configs) return fail_with(configs.error());
+  std::printf("clients.conf, %zu clients: %s\n", configs->size(), reading.done().c_str());
+  std::optional<SavedState> saved;
   if (!state.empty()) {
-    auto t1 = Clock::now();
-    const long faults1 = minor_faults();
+    Step loading;
     auto loaded = load_state_file(state);
-    if (!loaded) {
-      std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
-      return 1;
-    }
-    state_ms = ms_since(t1);
-    state_faults = minor_faults() - faults1;
-    auto t2 = Clock::now();
-    merged = merge_state(std::move(loaded->state), *configs, mandos::wall_now()).size();
-    merge_ms = ms_since(t2);
-    merge_faults = minor_faults() - faults1 - state_faults;
+    if (!loaded) return fail_with(loaded.error());
+    saved = std::move(loaded->state);
+    std::printf("  state file: %s\n", loading.done().c_str());
   }
-  std::printf(
-      "clients.conf, %zu clients: %.1f ms, %ld page faults; state file: %.1f ms, %ld; "
-      "merge, %zu clients: %.1f ms, %ld\n",
-      configs->size(), conf_ms, conf_faults, state_ms, state_faults, merged, merge_ms,
-      merge_faults);
+  Step merging;
+  const std::vector<ClientData> clients = merge_state(std::move(saved), *configs, mandos::wall_now());
+  std::printf("  merge, %zu clients: %s\n", clients.size(), merging.done().c_str());
+  // What a state write costs: the server's routine writes repeat this.
+  Step serializing;
+  std::vector<const ClientData*> pointers;
+  for (const ClientData& client : clients) pointers.push_back(&client);
+  auto text = serialize_state(pointers, *configs, mandos::wall_now());
+  if (!text) return fail_with(text.error());
+  std::printf("  serialize, %zu bytes: %s\n", text->size(), serializing.done().c_str());
   return 0;
 }
 

@@ -41,6 +41,34 @@ TEST(HeapScheduler, NeverFiresEarlierThanAsked) {
   EXPECT_GE(fired - start, 21'000);  // rounded up to whole milliseconds
 }
 
+TEST(HeapScheduler, CoarseTimersWaitForTheNextWholeSecondAndFireTogether) {
+  HeapScheduler scheduler;
+  const gint64 start = g_get_monotonic_time();
+  // Both deadlines fall in the second that ends at `boundary`, with tens of
+  // milliseconds to spare for a slow test machine.
+  const gint64 boundary =
+      (start + 100'000 + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC * G_USEC_PER_SEC;
+  int iteration = 0;  // of the main loop
+  struct Fired {
+    gint64 time = 0;
+    int iteration = 0;
+  } first, second, precise;
+  auto record = [&](Fired& fired) {
+    return [&] { fired = {g_get_monotonic_time(), iteration}; };
+  };
+  scheduler.schedule_coarse(60ms, record(first));
+  scheduler.schedule_coarse(Micros(boundary - start - 50'000), record(second));
+  scheduler.schedule(1ms, record(precise));
+  ASSERT_TRUE(run_until([&] {
+    ++iteration;
+    return first.time != 0 && second.time != 0;
+  }));
+  EXPECT_GE(first.time, boundary);
+  EXPECT_GE(second.time, boundary);
+  EXPECT_EQ(first.iteration, second.iteration) << "not one wake-up";
+  EXPECT_LT(precise.iteration, first.iteration) << "a precise timer waited for the coarse ones";
+}
+
 TEST(HeapScheduler, CancelledTimersDoNotFireAndUnknownIdsAreIgnored) {
   HeapScheduler scheduler;
   std::vector<int> fired;
