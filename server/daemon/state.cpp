@@ -49,64 +49,124 @@ Status init_aead(Aead& aead, const SecretBytes& config_secret) {
   return {};
 }
 
-json optional_time(const std::optional<WallTime>& time) {
-  return time ? json(format_rfc3339(*time)) : json(nullptr);
-}
+// Writes the text nlohmann-json's dump(1) gives for the document, without
+// building one: a json object per client (and its dump) was most of the
+// cost of a state write, which a large server repeats every few minutes.
+// Keys must be written in sorted order, as a json object (a std::map) has
+// them; the text-equality unit test holds this to dump(1).
+class IndentedJson {
+ public:
+  explicit IndentedJson(std::string& out) : out_(out) {}
 
-json settings_json(const ClientConfig& c) {
-  return json{{"timeout_us", c.timeout.count()},
-              {"extended_timeout_us", c.extended_timeout.count()},
-              {"interval_us", c.interval.count()},
-              {"approval_delay_us", c.approval_delay.count()},
-              {"approval_duration_us", c.approval_duration.count()},
-              {"checker", c.checker},
-              {"host", c.host},
-              {"approved_by_default", c.approved_by_default},
-              {"enabled", c.enabled},
-              {"key_id", c.key_id},
-              {"fingerprint", c.fingerprint}};
-}
-
-json client_json(const ClientData& d) {
-  return json{{"name", d.name},
-              {"key_id", d.key_id},
-              {"fingerprint", d.fingerprint},
-              {"host", d.host},
-              {"checker", d.checker},
-              {"timeout_us", d.timeout.count()},
-              {"extended_timeout_us", d.extended_timeout.count()},
-              {"interval_us", d.interval.count()},
-              {"approval_delay_us", d.approval_delay.count()},
-              {"approval_duration_us", d.approval_duration.count()},
-              {"approved_by_default", d.approved_by_default},
-              {"enabled", d.enabled},
-              {"created", format_rfc3339(d.created)},
-              {"last_enabled", optional_time(d.last_enabled)},
-              {"expires", optional_time(d.expires)},
-              {"last_checked_ok", optional_time(d.last_checked_ok)},
-              {"last_approval_request", optional_time(d.last_approval_request)},
-              {"last_checker_status", d.last_checker_status},
-              {"last_checker_signal", d.last_checker_signal}};
-}
-
-// JSON text of `value`. Strings that are not UTF-8 (clients.conf bytes) get
-// U+FFFD instead of failing the whole write; on restore such a setting then
-// differs from clients.conf, so clients.conf wins (merge rule 2).
-std::string dump_json(const json& value, int indent = -1) {
-  return value.dump(indent, ' ', false, json::error_handler_t::replace);
-}
-
-// Appends value.dump(1) as it reads `depth` levels deep in an indent-1 dump.
-void append_nested(std::string& out, const json& value, int depth) {
-  const std::string text = dump_json(value, 1);
-  size_t from = 0;
-  for (size_t newline = text.find('\n'); newline != std::string::npos;
-       newline = text.find('\n', from)) {
-    out.append(text, from, newline + 1 - from);
-    out.append(static_cast<size_t>(depth), ' ');
-    from = newline + 1;
+  void open(char bracket) {
+    out_ += bracket;
+    ++depth_;
+    empty_ = true;
   }
-  out.append(text, from, std::string::npos);
+  void close(char bracket) {
+    --depth_;
+    if (!empty_) newline();
+    out_ += bracket;
+    empty_ = false;
+  }
+  IndentedJson& key(std::string_view name) {
+    separate();
+    string(name);
+    out_ += ": ";
+    return *this;
+  }
+  void element() { separate(); }
+
+  void string(std::string_view text) {
+    if (std::all_of(text.begin(), text.end(), is_plain)) {
+      out_ += '"';
+      out_ += text;
+      out_ += '"';
+      return;
+    }
+    // Escapes, and U+FFFD for bytes that are not UTF-8 (clients.conf
+    // values): on restore such a setting then differs from clients.conf,
+    // so clients.conf wins (merge rule 2).
+    out_ += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  void number(std::int64_t value) { out_ += std::to_string(value); }
+  void boolean(bool value) { out_ += value ? "true" : "false"; }
+  void time(WallTime value) { string(format_rfc3339(value)); }
+  void time(const std::optional<WallTime>& value) {
+    if (value) {
+      time(*value);
+    } else {
+      out_ += "null";
+    }
+  }
+  void null() { out_ += "null"; }
+
+ private:
+  static bool is_plain(char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+  void separate() {
+    if (!empty_) out_ += ',';
+    newline();
+    empty_ = false;
+  }
+  void newline() {
+    out_ += '\n';
+    out_.append(depth_, ' ');
+  }
+
+  std::string& out_;
+  size_t depth_ = 0;
+  bool empty_ = true;  // nothing written in the innermost open container
+};
+
+void write_settings(IndentedJson& w, const ClientConfig& c) {
+  w.open('{');
+  w.key("approval_delay_us").number(c.approval_delay.count());
+  w.key("approval_duration_us").number(c.approval_duration.count());
+  w.key("approved_by_default").boolean(c.approved_by_default);
+  w.key("checker").string(c.checker);
+  w.key("enabled").boolean(c.enabled);
+  w.key("extended_timeout_us").number(c.extended_timeout.count());
+  w.key("fingerprint").string(c.fingerprint);
+  w.key("host").string(c.host);
+  w.key("interval_us").number(c.interval.count());
+  w.key("key_id").string(c.key_id);
+  w.key("timeout_us").number(c.timeout.count());
+  w.close('}');
+}
+
+void write_secret(IndentedJson& w, const EncryptedSecret* secret) {
+  if (secret == nullptr) return w.null();
+  w.open('{');
+  w.key("algorithm").string("AES-256-GCM");
+  w.key("ciphertext").string(base64_encode(secret->ciphertext));
+  w.key("nonce").string(base64_encode(secret->nonce));
+  w.close('}');
+}
+
+void write_client(IndentedJson& w, const ClientData& d, const EncryptedSecret* secret) {
+  w.open('{');
+  w.key("approval_delay_us").number(d.approval_delay.count());
+  w.key("approval_duration_us").number(d.approval_duration.count());
+  w.key("approved_by_default").boolean(d.approved_by_default);
+  w.key("checker").string(d.checker);
+  w.key("created").time(d.created);
+  w.key("enabled").boolean(d.enabled);
+  w.key("expires").time(d.expires);
+  w.key("extended_timeout_us").number(d.extended_timeout.count());
+  w.key("fingerprint").string(d.fingerprint);
+  w.key("host").string(d.host);
+  w.key("interval_us").number(d.interval.count());
+  w.key("key_id").string(d.key_id);
+  w.key("last_approval_request").time(d.last_approval_request);
+  w.key("last_checked_ok").time(d.last_checked_ok);
+  w.key("last_checker_signal").number(d.last_checker_signal);
+  w.key("last_checker_status").number(d.last_checker_status);
+  w.key("last_enabled").time(d.last_enabled);
+  w.key("name").string(d.name);
+  w.key("secret");
+  write_secret(w, secret);
+  w.key("timeout_us").number(d.timeout.count());
+  w.close('}');
 }
 
 void apply_new_settings(ClientData& d, const ClientConfig& now, const ClientConfig* then) {
@@ -210,36 +270,33 @@ Result<std::string> serialize_state(const std::vector<const ClientData*>& client
   std::string out;
   out.reserve(clients.size() * 2048 + settings.size() * 512 + 256);
   try {
-    out += "{\n \"clients\": ";
-    if (clients.empty()) out += "[]";
-    for (size_t i = 0; i < clients.size(); ++i) {
-      const ClientData& d = *clients[i];
-      json entry = client_json(d);
-      auto config = config_of.find(d.name);
-      if (config != config_of.end()) {
-        auto encrypted = encrypt_secret(d.secret, config->second->secret, d.name);
+    IndentedJson w(out);
+    w.open('{');
+    w.key("clients");
+    w.open('[');
+    for (const ClientData* d : clients) {
+      std::optional<EncryptedSecret> secret;
+      if (auto config = config_of.find(d->name); config != config_of.end()) {
+        auto encrypted = encrypt_secret(d->secret, config->second->secret, d->name);
         if (!encrypted) return encrypted.error();
-        entry["secret"] = json{{"algorithm", "AES-256-GCM"},
-                               {"nonce", base64_encode(encrypted->nonce)},
-                               {"ciphertext", base64_encode(encrypted->ciphertext)}};
-      } else {
-        entry["secret"] = nullptr;
+        secret = std::move(encrypted).value();
       }
-      out += i == 0 ? "[\n  " : ",\n  ";
-      append_nested(out, entry, 2);
+      w.element();
+      write_client(w, *d, secret ? &*secret : nullptr);
     }
-    if (!clients.empty()) out += "\n ]";
-    out += ",\n \"format\": " + dump_json(json(kStateFormatName));
-    out += ",\n \"saved\": " + dump_json(json(format_rfc3339(saved_at)));
-    out += ",\n \"settings\": ";
-    if (by_name.empty()) out += "{}";
-    for (size_t i = 0; i < by_name.size(); ++i) {
-      out += i == 0 ? "{\n  " : ",\n  ";
-      out += dump_json(json(by_name[i]->name)) + ": ";
-      append_nested(out, settings_json(*by_name[i]), 2);
+    w.close(']');
+    w.key("format").string(kStateFormatName);
+    w.key("saved").time(saved_at);
+    w.key("settings");
+    w.open('{');
+    for (const ClientConfig* config : by_name) {
+      w.key(config->name);
+      write_settings(w, *config);
     }
-    if (!by_name.empty()) out += "\n }";
-    out += ",\n \"version\": " + std::to_string(kStateFormatVersion) + "\n}\n";
+    w.close('}');
+    w.key("version").number(kStateFormatVersion);
+    w.close('}');
+    out += '\n';
   } catch (const json::exception& e) {
     return fail(std::string("cannot serialize the state: ") + e.what());
   }

@@ -87,6 +87,9 @@ TEST(StateFile, TextIsTheCanonicalIndentedJsonOfTheDocument) {
   ClientConfig a = config_for("b-second"), b = config_for("a-first", "other");
   ClientData da = runtime_for(a, kNow), db = runtime_for(b, kNow), orphan = runtime_for(a, kNow);
   orphan.name = "removed";  // no settings entry: saved without a secret
+  // Strings that need escapes, UTF-8, DEL, and bytes that are not UTF-8.
+  orphan.host = "q\"b\\c\x01\x7f caf\xc3\xa9 \xff\xfe end";
+  da.checker = "tab\there\nnewline";
   for (auto clients : {std::vector<const ClientData*>{&da, &db, &orphan},
                        std::vector<const ClientData*>{}}) {
     auto text = serialize_state(clients, {a, b}, kNow);
