@@ -4,13 +4,16 @@
 // On-Demand reads each value straight into the structs below.
 #include <fcntl.h>
 #include <simdjson.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <nlohmann/json.hpp>
+#include <utility>
 #include <variant>
 
 #include "daemon/base64.hpp"
@@ -416,21 +419,13 @@ class StateParser {
 // The whole file in one allocation of its size plus simdjson's padding (a
 // large state is tens of MB; growing a string by chunks copies it over and
 // over, and a padded copy would be another such buffer).
-Result<std::string> read_state_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return fail(path + ": " + std::strerror(errno), errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + std::strerror(errno), errno);
-  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file", EINVAL);
-  if (static_cast<size_t>(st.st_size) > kMaxStateFileBytes) {
-    return fail(path + ": larger than " + std::to_string(kMaxStateFileBytes) + " bytes", EFBIG);
-  }
+Result<std::string> read_state_text(int fd, const std::string& path, size_t size) {
   std::string text;
-  text.reserve(static_cast<size_t>(st.st_size) + simdjson::SIMDJSON_PADDING);
-  text.resize(static_cast<size_t>(st.st_size));
+  text.reserve(size + simdjson::SIMDJSON_PADDING);
+  text.resize(size);
   size_t done = 0;
   while (done < text.size()) {
-    ssize_t got = ::read(fd.get(), text.data() + done, text.size() - done);
+    ssize_t got = ::read(fd, text.data() + done, text.size() - done);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return fail(path + ": read: " + std::strerror(errno), errno);
     if (got == 0) break;  // shrank meanwhile: parse what is there
@@ -438,11 +433,53 @@ Result<std::string> read_state_text(const std::string& path) {
   }
   text.resize(done);
   // Grew meanwhile: the rest, within the limit.
-  auto rest = read_all(fd.get(), kMaxStateFileBytes - done);
+  auto rest = read_all(fd, kMaxStateFileBytes - done);
   if (!rest) return fail(path + ": " + rest.error().message, rest.error().code);
   text += *rest;
   return text;
 }
+
+// The file mapped read-only (its page-cache pages: nothing copied, no fresh
+// memory, which is most of what a large start costs), followed by zeroed
+// memory for simdjson's padding. The server replaces the file only by
+// rename, so the mapped file never shrinks under the parse; only someone
+// truncating it in place during those milliseconds could (SIGBUS).
+class MappedText {
+ public:
+  // nullopt if the file cannot be mapped (the caller reads it instead).
+  static std::optional<MappedText> map(int fd, size_t size) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t file_length = (size + page - 1) / page * page;
+    const size_t length = (size + simdjson::SIMDJSON_PADDING + page - 1) / page * page;
+    void* base = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return std::nullopt;
+    MappedText mapped(base, length, size);
+    // Over the start of the zeroed range. Beyond the end of the file, its
+    // last page reads as zeros too.
+    if (::mmap(base, file_length, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) ==
+        MAP_FAILED) {
+      return std::nullopt;
+    }
+    return mapped;
+  }
+  MappedText(MappedText&& other) noexcept
+      : base_(std::exchange(other.base_, nullptr)), length_(other.length_), size_(other.size_) {}
+  MappedText(const MappedText&) = delete;
+  MappedText& operator=(const MappedText&) = delete;
+  MappedText& operator=(MappedText&&) = delete;
+  ~MappedText() {
+    if (base_ != nullptr) ::munmap(base_, length_);
+  }
+  simdjson::padded_string_view view() const {
+    return simdjson::padded_string_view(static_cast<const char*>(base_), size_, length_);
+  }
+
+ private:
+  MappedText(void* base, size_t length, size_t size) : base_(base), length_(length), size_(size) {}
+  void* base_;
+  size_t length_;
+  size_t size_;
+};
 
 Result<SavedState> parse_padded(std::string& text, const std::string& path) {
   if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) {
@@ -461,13 +498,26 @@ Result<SavedState> parse_state(std::string_view text, const std::string& path) {
 }
 
 Result<LoadedState> load_state_file(const std::string& path) {
-  auto text = read_state_text(path);
-  if (!text) {
-    if (text.error().code == ENOENT) return LoadedState{StateLoad::Missing, {}};
-    return text.error();
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd && errno == ENOENT) return LoadedState{StateLoad::Missing, {}};
+  if (!fd) return fail(path + ": " + std::strerror(errno), errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(path + ": " + std::strerror(errno), errno);
+  if (!S_ISREG(st.st_mode)) return fail(path + ": not a regular file", EINVAL);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size > kMaxStateFileBytes) {
+    return fail(path + ": larger than " + std::to_string(kMaxStateFileBytes) + " bytes", EFBIG);
   }
-  if (text->empty()) return LoadedState{StateLoad::Empty, {}};
-  auto state = parse_padded(*text, path);
+  if (size == 0) return LoadedState{StateLoad::Empty, {}};
+  Result<SavedState> state = fail("not parsed");
+  if (auto mapped = MappedText::map(fd.get(), size)) {
+    state = StateParser(mapped->view(), path).run();
+  } else {
+    auto text = read_state_text(fd.get(), path, size);
+    if (!text) return text.error();
+    if (text->empty()) return LoadedState{StateLoad::Empty, {}};
+    state = parse_padded(*text, path);
+  }
   if (!state) return state.error();
   return LoadedState{StateLoad::Loaded, std::move(state).value()};
 }

@@ -1,6 +1,7 @@
 #include "daemon/state.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -249,6 +250,24 @@ TEST(StateFile, OtherFormatsAndVersionsAreRefused) {
       R"({"format":"mandos-server-state","version":99,"settings":{},"clients":[]})", "f");
   ASSERT_FALSE(future);
   EXPECT_NE(future.error().message.find("version"), std::string::npos);
+}
+
+TEST(StateFile, LoadsFilesEndingAnywhereInAPage) {
+  // The file is mapped and followed by zeroed memory for the parser's
+  // padding: that must hold when the file ends exactly on a page boundary
+  // and when its last page leaves less room than the padding.
+  const std::string text = one_client_state();
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  mandos::test::TempDir dir;
+  for (size_t room : {size_t{0}, size_t{1}, size_t{10}, size_t{63}, size_t{64}, page / 2}) {
+    const size_t size = (text.size() / page + 1) * page - room;
+    mandos::test::write_file(dir.file("clients.json"), text + std::string(size - text.size(), ' '));
+    auto loaded = load_state_file(dir.file("clients.json"));
+    ASSERT_TRUE(loaded) << "room " << room << ": " << loaded.error().message;
+    EXPECT_EQ(loaded->status, StateLoad::Loaded);
+    ASSERT_EQ(loaded->state.clients.size(), 1u);
+    EXPECT_EQ(loaded->state.clients[0].data.name, "foo");
+  }
 }
 
 TEST(StateFile, LoadingMissingEmptyAndCorruptFiles) {
