@@ -10,8 +10,8 @@
 // longer for a large file: one routine write per (file size / `routine_rate`)
 // at most, so many clients with frequent checkers neither keep the CPU busy
 // serialising nor rewrite megabytes every few seconds (10,000 clients make
-// 23 MB, about 0.3 s of CPU to write: every 5 minutes, 0.1 % of a CPU,
-// rather than every 90 s at 256 KiB per second). Losing routine
+// 23 MB, a few hundred ms of CPU to write: every 5 minutes rather than
+// every 90 s at 256 KiB per second). Losing routine
 // bookkeeping to a crash is harmless: a start reschedules every checker.
 #pragma once
 
