@@ -73,6 +73,9 @@ struct Section {
     auto it = index.find(key);
     return it == index.end() ? nullptr : &options[it->second];
   }
+  Option* find(std::string_view key) {
+    return const_cast<Option*>(std::as_const(*this).find(key));
+  }
   Option& add(std::string key, size_t line_number) {
     options.push_back(Option{std::move(key), {}, line_number});
     if (options.size() == kIndexFrom) {
@@ -435,7 +438,7 @@ class Parser {
     }
     finish_value();
     Section& section = current_section();
-    Option* option = const_cast<Option*>(section.find(key));
+    Option* option = section.find(key);
     if (option != nullptr) {
       if (option->line != 0) {  // set earlier in this file, not a built-in
         return error(number, "duplicate option '" + key + "' in section [" +
